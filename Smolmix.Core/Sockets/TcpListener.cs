@@ -1,0 +1,84 @@
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Smolmix.Tcp;
+
+namespace Smolmix;
+
+/// <summary>Accepts inbound TCP connections on the userspace stack.</summary>
+public sealed class TcpListener : IDisposable
+{
+    private readonly NetStack _stack;
+    private readonly Channel<TcpStream> _accepted;
+    private int _pending;
+    private bool _disposed;
+
+    internal TcpListener(NetStack stack, ushort port, bool anyAddress)
+    {
+        _stack = stack;
+        Port = port;
+        AnyAddress = anyAddress;
+        _accepted = Channel.CreateBounded<TcpStream>(new BoundedChannelOptions(stack.Options.ListenBacklog) { FullMode = BoundedChannelFullMode.DropWrite });
+    }
+
+    /// <summary>The listening port (0 for an any-address listener).</summary>
+    public int Port { get; }
+
+    /// <summary>True if this listener accepts connections to any destination.</summary>
+    public bool AnyAddress { get; }
+
+    internal bool HasBacklogRoom => !_disposed && _pending + _accepted.Reader.Count < _stack.Options.ListenBacklog;
+
+    internal void OnSyn(TcpConnection c) => _pending++;
+
+    internal void OnConnectionEstablished(TcpConnection c)
+    {
+        _pending--;
+        var s = new TcpStream(_stack, c);
+        c.Stream = s;
+        if (!_accepted.Writer.TryWrite(s))
+        {
+            c.Abort();
+        }
+    }
+
+    internal void OnConnectionFailed(TcpConnection c)
+    {
+        if (ReferenceEquals(c.Listener, this))
+        {
+            _pending--;
+            c.Listener = null;
+        }
+    }
+
+    /// <summary>Waits for the next established connection.</summary>
+    public async ValueTask<TcpStream> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(TcpListener));
+        }
+    }
+
+    /// <summary>Stops listening; connections not yet accepted are reset.</summary>
+    public void Dispose()
+    {
+        lock (_stack.Sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _stack.RemoveListener(this);
+            _accepted.Writer.TryComplete();
+            while (_accepted.Reader.TryRead(out var s))
+            {
+                s.Connection.Abort();
+            }
+        }
+    }
+}

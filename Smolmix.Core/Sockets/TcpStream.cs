@@ -1,0 +1,284 @@
+using System.Net;
+using System.Net.Sockets;
+using Smolmix.Tcp;
+
+namespace Smolmix;
+
+/// <summary>
+/// A TCP connection of the userspace stack as a <see cref="System.IO.Stream"/>. Reads and writes may
+/// run concurrently (one of each at a time). Writes go out without <see cref="Flush"/>; a zero-byte
+/// read waits for data and returns 0; end of stream (the peer's FIN) reads as 0. A reset surfaces as
+/// an <see cref="IOException"/> wrapping a <see cref="SocketException"/> (<see cref="SocketError.ConnectionReset"/>,
+/// <see cref="SocketError.TimedOut"/>, ...). <see cref="Stream.Dispose()"/> closes gracefully in the background.
+/// </summary>
+public sealed class TcpStream : Stream
+{
+    private readonly NetStack _stack;
+    private readonly AsyncSignal _signal = new();
+    private int _disposed;
+
+    internal TcpStream(NetStack stack, TcpConnection connection)
+    {
+        _stack = stack;
+        Connection = connection;
+        LocalEndPoint = new IPEndPoint(connection.Id.LocalAddress.ToIPAddress(), connection.Id.LocalPort);
+        RemoteEndPoint = new IPEndPoint(connection.Id.RemoteAddress.ToIPAddress(), connection.Id.RemotePort);
+    }
+
+    internal TcpConnection Connection { get; }
+
+    /// <summary>The local address and port.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The peer's address and port.</summary>
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <inheritdoc/>
+    public override bool CanRead => Volatile.Read(ref _disposed) == 0;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => Volatile.Read(ref _disposed) == 0;
+
+    /// <inheritdoc/>
+    public override bool CanSeek => false;
+
+    /// <inheritdoc/>
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Called by the engine (under its lock) when anything changed.</summary>
+    internal void Signal() => _signal.Set();
+
+    internal async Task WaitConnectedAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_stack.Sync)
+            {
+                if (Connection.IsSynchronized)
+                {
+                    return;
+                }
+                if (Connection.State == TcpState.Closed)
+                {
+                    throw new SocketException((int)(Connection.Error == SocketError.Success ? SocketError.ConnectionAborted : Connection.Error));
+                }
+                wait = _signal.WaitTask;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <inheritdoc/>
+    public override int Read(Span<byte> buffer)
+    {
+        byte[] tmp = new byte[buffer.Length];
+        int n = ReadAsync(tmp).AsTask().GetAwaiter().GetResult();
+        tmp.AsSpan(0, n).CopyTo(buffer);
+        return n;
+    }
+
+    /// <inheritdoc/>
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_stack.Sync)
+            {
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+                var c = Connection;
+                if (c.Readable > 0)
+                {
+                    if (buffer.Length == 0)
+                    {
+                        return 0;
+                    }
+                    int n = c.Read(buffer.Span);
+                    _stack.FlushOutput();
+                    return n;
+                }
+                if (c.ReceiveClosed)
+                {
+                    return 0;
+                }
+                if (c.State == TcpState.Closed)
+                {
+                    if (c.Error == SocketError.Success)
+                    {
+                        return 0;
+                    }
+                    throw Failure(c.Error);
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                wait = _signal.WaitTask;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <inheritdoc/>
+    public override void Write(ReadOnlySpan<byte> buffer) => WriteAsync(buffer.ToArray()).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc/>
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_stack.Sync)
+            {
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+                var c = Connection;
+                if (c.State == TcpState.Closed)
+                {
+                    throw Failure(c.Error == SocketError.Success ? SocketError.Shutdown : c.Error);
+                }
+                if (!c.IsSynchronized && c.State != TcpState.SynReceived)
+                {
+                    throw Failure(SocketError.NotConnected);
+                }
+                if (c.State is TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait)
+                {
+                    throw new IOException("The stream was shut down for writing.", new SocketException((int)SocketError.Shutdown));
+                }
+                if (buffer.IsEmpty)
+                {
+                    return;
+                }
+                int n = c.Write(buffer.Span);
+                buffer = buffer[n..];
+                if (buffer.IsEmpty)
+                {
+                    _stack.FlushOutput();
+                    return;
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                wait = _signal.WaitTask;
+            }
+            _stack.FlushOutput();
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>No-op: data is sent as soon as the windows allow.</summary>
+    public override void Flush()
+    {
+    }
+
+    /// <summary>No-op: data is sent as soon as the windows allow.</summary>
+    public override Task FlushAsync(CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
+
+    /// <summary>Half-close: sends FIN after the queued data; reading continues until the peer's FIN.</summary>
+    public void ShutdownWrite()
+    {
+        lock (_stack.Sync)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            Connection.ShutdownWrite();
+        }
+        _stack.FlushOutput();
+    }
+
+    /// <summary>Aborts the connection with a RST; pending and later calls fail.</summary>
+    public void Abort()
+    {
+        lock (_stack.Sync)
+        {
+            if (Connection.State != TcpState.Closed)
+            {
+                Connection.Abort();
+            }
+            Interlocked.Exchange(ref _disposed, 1);
+            _signal.Set();
+        }
+        _stack.FlushOutput();
+    }
+
+    /// <summary>
+    /// Waits until everything written has been acknowledged by the peer (or the connection fails).
+    /// </summary>
+    public async Task WaitForSendCompletionAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_stack.Sync)
+            {
+                var c = Connection;
+                if (c.UnacknowledgedBytes == 0)
+                {
+                    return;
+                }
+                if (c.State == TcpState.Closed)
+                {
+                    throw Failure(c.Error == SocketError.Success ? SocketError.Shutdown : c.Error);
+                }
+                wait = _signal.WaitTask;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            lock (_stack.Sync)
+            {
+                if (Connection.State != TcpState.Closed)
+                {
+                    Connection.Close();
+                }
+                _signal.Set();
+            }
+            _stack.FlushOutput();
+        }
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc/>
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    private static IOException Failure(SocketError error)
+    {
+        var se = new SocketException((int)error);
+        return new IOException($"The connection failed: {se.Message}", se);
+    }
+}

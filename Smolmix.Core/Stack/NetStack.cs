@@ -1,0 +1,254 @@
+using Smolmix.Stack;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Smolmix.Devices;
+using Smolmix.Tcp;
+using Smolmix.Wire;
+
+namespace Smolmix;
+
+/// <summary>
+/// A userspace TCP/IP stack bound to one packet device: an interface with an IPv4 /32 and an
+/// optional IPv6 /128 over a raw-IP medium. Opens TCP connections and listeners, UDP sockets and
+/// pings. One lock guards all protocol state; sockets never wait on it for long.
+/// </summary>
+public sealed partial class NetStack : IAsyncDisposable
+{
+    private readonly IPacketOutput _output;
+    private readonly long _t0;
+    private readonly Random _rng;
+    private readonly SecretHash _secret;
+    private readonly ILogger _log;
+    private readonly Dictionary<FourTuple, TcpConnection> _tcp = new();
+    private readonly HashSet<TcpConnection> _waitingForRoom = new();
+    private readonly byte[] _tx;
+    private ushort _ipId;
+    private uint _ephemeralCounter;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _readLoop;
+    private DevicePump? _pump;
+    private int _disposed;
+
+    internal NetStack(IPacketOutput output, StackOptions options, IPAddress ipv4, IPAddress? ipv6)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(ipv4);
+        options.Validate();
+        if (ipv4.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new ArgumentException("Must be an IPv4 address.", nameof(ipv4));
+        }
+        if (ipv6 is not null && ipv6.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            throw new ArgumentException("Must be an IPv6 address.", nameof(ipv6));
+        }
+        Options = options.Clone();
+        _output = output;
+        LocalV4 = IpAddr.From(ipv4);
+        LocalV6 = ipv6 is null ? null : IpAddr.From(ipv6);
+        _t0 = Options.TimeProvider.GetTimestamp();
+        _rng = Options.RandomSeed is int seed ? new Random(seed) : new Random();
+        _secret = new SecretHash(Options.RandomSeed is int s2 ? new Random(s2 ^ 0x5eed) : null);
+        _ipId = (ushort)_rng.Next();
+        _tx = new byte[Options.Mtu];
+        Metrics = new StackMetrics(Options.MeterFactory);
+        _log = (Options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Smolmix.Stack");
+        InitReassembly();
+    }
+
+    /// <summary>
+    /// Starts a stack on <paramref name="device"/> with the interface addresses given. The stack owns
+    /// neither the device nor its lifetime: dispose the stack first, then the device.
+    /// </summary>
+    /// <param name="device">The packet device (TUN, in-memory, the Nym bridge...).</param>
+    /// <param name="ipv4">The interface's IPv4 address (a /32).</param>
+    /// <param name="ipv6">The interface's IPv6 address (a /128), or null.</param>
+    /// <param name="options">Stack options; null for the defaults.</param>
+    public static NetStack Start(IPacketDevice device, IPAddress ipv4, IPAddress? ipv6 = null, StackOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        options ??= new StackOptions();
+        options = options.Clone();
+        options.Mtu = Math.Min(options.Mtu, device.Mtu);
+        var pump = new DevicePump(device, options.DeviceQueueLength);
+        var stack = new NetStack(pump, options, ipv4, ipv6);
+        stack._pump = pump;
+        pump.Attach(stack);
+        stack._readLoop = Task.Run(() => stack.ReadLoopAsync(device));
+        return stack;
+    }
+
+    /// <summary>The options in force (a copy; changing it has no effect).</summary>
+    public StackOptions Options { get; }
+
+    /// <summary>Counters.</summary>
+    public StackMetrics Metrics { get; }
+
+    /// <summary>The interface's IPv4 address.</summary>
+    public IPAddress IPv4Address => LocalV4.ToIPAddress();
+
+    /// <summary>The interface's IPv6 address, if any.</summary>
+    public IPAddress? IPv6Address => LocalV6?.ToIPAddress();
+
+    internal IpAddr LocalV4 { get; }
+
+    internal IpAddr? LocalV6 { get; }
+
+    internal object Sync { get; } = new();
+
+    internal long NowMicros => (long)(Options.TimeProvider.GetElapsedTime(_t0).Ticks / 10);
+
+    internal bool OutputHasRoom => _output.HasRoom;
+
+    internal int ConnectionCount
+    {
+        get
+        {
+            lock (Sync)
+            {
+                return _tcp.Count;
+            }
+        }
+    }
+
+    internal int MssFor(in IpAddr remote) => Options.Mtu - (remote.IsV6 ? 60 : 40);
+
+    internal bool IsLocal(in IpAddr a) => a == LocalV4 || (LocalV6 is IpAddr v6 && a == v6);
+
+    private async Task ReadLoopAsync(IPacketDevice device)
+    {
+        var buf = new byte[Math.Max(device.Mtu, Options.Mtu) + 64];
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                int n = await device.ReadAsync(buf, _stop.Token).ConfigureAwait(false);
+                if (n <= 0)
+                {
+                    break;
+                }
+                Input(buf.AsSpan(0, n));
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (Exception ex)
+        {
+            _log.LogDebug(ex, "Device read loop ended");
+        }
+    }
+
+    /// <summary>Feeds one inbound IP packet (used by the device loop and by tests).</summary>
+    internal void Input(ReadOnlySpan<byte> packet)
+    {
+        lock (Sync)
+        {
+            try
+            {
+                InputLocked(packet);
+            }
+            catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+            {
+                // Defensive: a parser bug must never take the stack down. Count and move on.
+                Metrics.Drop(DropReason.BadLength);
+                _log.LogDebug(ex, "Packet processing failed");
+            }
+        }
+        FlushOutput();
+    }
+
+    /// <summary>Called by the device pump when the outbound queue has drained below its low mark.</summary>
+    internal void OnOutputRoom()
+    {
+        lock (Sync)
+        {
+            if (_waitingForRoom.Count == 0)
+            {
+                return;
+            }
+            var waiting = _waitingForRoom.ToArray();
+            _waitingForRoom.Clear();
+            foreach (var c in waiting)
+            {
+                if (c.State != TcpState.Closed)
+                {
+                    c.Output();
+                    c.ArmTimer();
+                }
+            }
+        }
+    }
+
+    internal void WaitForOutputRoom(TcpConnection c) => _waitingForRoom.Add(c);
+
+    /// <summary>Hook after releasing the lock (the device pump is signalled per packet, nothing to do).</summary>
+    internal void FlushOutput()
+    {
+    }
+
+    internal void RemoveConnection(TcpConnection c)
+    {
+        if (_tcp.TryGetValue(c.Id, out var existing) && ReferenceEquals(existing, c))
+        {
+            _tcp.Remove(c.Id);
+        }
+        _waitingForRoom.Remove(c);
+    }
+
+    internal void Emit(ReadOnlySpan<byte> packet)
+    {
+        Metrics.PacketOut(packet.Length);
+        _output.Send(packet);
+    }
+
+    /// <summary>Stops the stack: every connection is aborted, every socket fails.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        lock (Sync)
+        {
+            foreach (var c in _tcp.Values.ToArray())
+            {
+                c.Abort();
+            }
+            CloseAllSockets();
+        }
+        _stop.Cancel();
+        if (_readLoop is not null)
+        {
+            try
+            {
+                await _readLoop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _log.LogDebug("Device read loop did not stop within 5 s");
+            }
+        }
+        if (_pump is not null)
+        {
+            await _pump.DisposeAsync().ConfigureAwait(false);
+        }
+        Metrics.Dispose();
+        _stop.Dispose();
+    }
+
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    internal ushort NextIpId() => _ipId++;
+
+    internal Random Rng => _rng;
+
+    [Conditional("DEBUG")]
+    private static void AssertLocked(object sync) => Debug.Assert(Monitor.IsEntered(sync));
+}

@@ -1,0 +1,480 @@
+using Smolmix.Wire;
+
+namespace Smolmix.Tcp;
+
+internal sealed partial class TcpConnection
+{
+    /// <summary>Processes the ACK field, SACK blocks and window of a synchronized-state segment.</summary>
+    private void ProcessAck(ref TcpSegmentIn seg)
+    {
+        uint ack = seg.Ack;
+        long now = Now;
+        long newlyAcked = 0;
+        long newlyDelivered = 0;
+        bool advanced = Seq.Gt(ack, _sndUna);
+        long rttSampleUs = -1;
+        bool ourFinAcked = false;
+
+        // Window update (RFC 9293 §3.10.7.4).
+        if (Seq.Lt(_sndWl1, seg.Seq) || (_sndWl1 == seg.Seq && Seq.Le(_sndWl2, ack)))
+        {
+            long oldWnd = _sndWnd;
+            _sndWnd = (long)seg.Window << _sndWscale;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            _sndWl1 = seg.Seq;
+            _sndWl2 = ack;
+            if (_sndWnd > 0 && oldWnd == 0)
+            {
+                _persistDeadline = long.MaxValue;
+                _persistBackoff = 0;
+            }
+        }
+
+        // D-SACK detection (RFC 2883 §4): first block below the cumulative ACK, or inside the second.
+        int firstSack = 0;
+        if (_sackOk && seg.Options.SackCount > 0)
+        {
+            var b0 = seg.Options.GetSack(0);
+            bool dsack = Seq.Le(b0.Right, ack) ||
+                (seg.Options.SackCount > 1 && Seq.Ge(b0.Left, seg.Options.GetSack(1).Left) && Seq.Le(b0.Right, seg.Options.GetSack(1).Right));
+            if (dsack)
+            {
+                firstSack = 1;
+                OnDsack();
+            }
+        }
+
+        // Cumulative ACK: drop fully acknowledged segments.
+        if (advanced)
+        {
+            uint una = ack;
+            int remove = 0;
+            SentSegment? newestAcked = null;
+            for (; remove < _rtx.Count; remove++)
+            {
+                var s = _rtx[remove];
+                if (Seq.Gt(s.End, una))
+                {
+                    break;
+                }
+                if (s.Sacked)
+                {
+                    _sackedBytes -= s.SeqLength;
+                }
+                else
+                {
+                    newlyDelivered += s.SeqLength;
+                    if (s.Lost)
+                    {
+                        _lostBytes -= s.SeqLength;
+                    }
+                }
+                if (s.Fin)
+                {
+                    ourFinAcked = true;
+                }
+                newestAcked = s;
+                RackUpdate(s, ref seg);
+            }
+            if (remove < _rtx.Count && Seq.Gt(una, _rtx[remove].Seq))
+            {
+                // A partial ACK inside a segment (peer re-segmented or MSS shrank): trim it.
+                var s = _rtx[remove];
+                int cut = (int)(una - s.Seq);
+                if (s.Sacked) { _sackedBytes -= cut; } else { newlyDelivered += cut; if (s.Lost) { _lostBytes -= cut; } }
+                s.Seq = una;
+                s.SeqLength -= cut;
+                s.DataLength -= cut;
+            }
+            if (newestAcked != null)
+            {
+                if (newestAcked.XmitCount == 1)
+                {
+                    rttSampleUs = now - newestAcked.XmitTime;
+                }
+                CheckEifel(newestAcked, ref seg);
+            }
+            _rtx.RemoveRange(0, remove);
+            int dataAcked = (int)(ack - _sndUna);
+            if (Seq.Le(_sndUna, _iss) && Seq.Gt(ack, _iss))
+            {
+                dataAcked--; // SYN
+            }
+            if (ourFinAcked)
+            {
+                dataAcked--;
+            }
+            dataAcked = Math.Clamp(dataAcked, 0, _sndBuf.Count);
+            _sndBuf.Consume(dataAcked);
+            _sndBufSeq += (uint)dataAcked;
+            newlyAcked = (uint)(ack - _sndUna);
+            _sndUna = ack;
+            _lastProgressUs = now;
+            _rtt.Backoff = 0;
+            _tlpOutstanding = false;
+            _stack.Metrics.AddTcpBytesAcked(dataAcked);
+            if (dataAcked > 0)
+            {
+                Stream?.Signal();
+            }
+        }
+
+        // SACK blocks: mark newly selectively acknowledged segments.
+        if (_sackOk)
+        {
+            for (int b = firstSack; b < seg.Options.SackCount; b++)
+            {
+                var blk = seg.Options.GetSack(b);
+                if (Seq.Le(blk.Right, _sndUna) || Seq.Gt(blk.Right, _sndNxt) || Seq.Ge(blk.Left, blk.Right))
+                {
+                    continue; // stale or bogus block
+                }
+                foreach (var s in _rtx)
+                {
+                    if (Seq.Ge(s.Seq, blk.Right))
+                    {
+                        break;
+                    }
+                    if (s.Sacked || Seq.Lt(s.Seq, blk.Left) || Seq.Gt(s.End, blk.Right))
+                    {
+                        continue;
+                    }
+                    s.Sacked = true;
+                    _sackedBytes += s.SeqLength;
+                    newlyDelivered += s.SeqLength;
+                    if (s.Lost)
+                    {
+                        s.Lost = false;
+                        _lostBytes -= s.SeqLength;
+                    }
+                    if (s.XmitCount == 1)
+                    {
+                        rttSampleUs = rttSampleUs < 0 ? now - s.XmitTime : Math.Min(rttSampleUs, now - s.XmitTime);
+                    }
+                    RackUpdate(s, ref seg);
+                }
+            }
+        }
+
+        // RTT: a sample from a never-retransmitted segment, else from the timestamp echo.
+        if (rttSampleUs < 0 && advanced && _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0)
+        {
+            uint d = TsNow - seg.Options.TsEcr;
+            if (d < 600_000)
+            {
+                rttSampleUs = (long)d * 1000;
+            }
+        }
+        if (rttSampleUs >= 0)
+        {
+            _rtt.Sample(rttSampleUs, now);
+            UpdateMinSrtt(now);
+        }
+
+        if (newlyDelivered > 0)
+        {
+            _delivered += newlyDelivered;
+            _deliveredTimeUs = now;
+            OnRoundProgress(now);
+        }
+
+        // State transitions driven by our FIN being acknowledged.
+        if (ourFinAcked || (_finSent && Seq.Ge(_sndUna, _finSeq + 1)))
+        {
+            switch (State)
+            {
+                case TcpState.FinWait1:
+                    SetState(TcpState.FinWait2);
+                    if (AppClosed)
+                    {
+                        _closeDeadline = now + _o.FinWait2Timeout.Ticks / 10;
+                    }
+                    break;
+                case TcpState.Closing:
+                    EnterTimeWait();
+                    break;
+                case TcpState.LastAck:
+                    Terminate(System.Net.Sockets.SocketError.Success);
+                    return;
+            }
+        }
+
+        // Loss detection (RACK) and recovery.
+        DetectLosses(now);
+        if (_inRecovery || _inLossRecovery)
+        {
+            if (Seq.Ge(_sndUna, _recoveryPoint))
+            {
+                _inRecovery = false;
+                _inLossRecovery = false;
+                if (_undoRetrans <= 0 && _undoState != null && SpuriousEpisode())
+                {
+                    Undo();
+                }
+                _undoState = null;
+            }
+        }
+        else if (newlyAcked > 0 && _cwndLimited)
+        {
+            _cc.OnAck(newlyAcked, now, _rtt.SrttUs);
+            ApplyPathCap();
+        }
+        _cwndLimited = false;
+
+        // Retransmission timer (RFC 6298 §5.2, 5.3).
+        if (_rtx.Count == 0)
+        {
+            _rtxDeadline = long.MaxValue;
+            _reorderDeadline = long.MaxValue;
+        }
+        else if (advanced || newlyDelivered > 0)
+        {
+            ArmRetransmitTimer();
+        }
+    }
+
+    private bool SpuriousEpisode() => _undoRetrans <= 0;
+
+    private void OnDsack()
+    {
+        _stack.Metrics.TcpDsackReceived();
+        if (_undoState != null && _undoRetrans > 0)
+        {
+            _undoRetrans--;
+            if (_undoRetrans == 0 && !_inRecovery && !_inLossRecovery)
+            {
+                Undo();
+                _undoState = null;
+            }
+        }
+        // RFC 8985 §6.2: widen the reordering window when D-SACKs show spurious retransmissions.
+        if (!_dsackThisRound)
+        {
+            _dsackThisRound = true;
+            _reoWndMult = Math.Min(_reoWndMult + 1, 64);
+            _reoWndPersist = 16;
+        }
+    }
+
+    private void CheckEifel(SentSegment s, ref TcpSegmentIn seg)
+    {
+        // Eifel detection (RFC 3522): the ACK for the first retransmitted segment echoes a timestamp older
+        // than the retransmission, so the original arrived: the retransmission was spurious.
+        if (!_eifelArmed || !_tsOk || !seg.Options.HasTimestamps || s.XmitCount < 2)
+        {
+            return;
+        }
+        _eifelArmed = false;
+        if ((int)(seg.Options.TsEcr - _eifelTsVal) < 0 && _undoState != null)
+        {
+            Undo();
+            _undoState = null;
+            _inLossRecovery = false;
+            _inRecovery = false;
+            // Segments still marked lost were marked by the spurious episode: they are in flight after all.
+            foreach (var x in _rtx)
+            {
+                if (x.Lost)
+                {
+                    x.Lost = false;
+                    _lostBytes -= x.SeqLength;
+                }
+            }
+        }
+    }
+
+    private void Undo()
+    {
+        if (_undoState == null)
+        {
+            return;
+        }
+        _cc.RestoreState(_undoState);
+        SpuriousRetransmits++;
+        _stack.Metrics.TcpSpuriousUndo();
+        // Spurious retransmissions mean reordering beyond the window: widen it (RFC 8985 §6.2).
+        _reoWndMult = Math.Min(_reoWndMult + 1, 64);
+        _reoWndPersist = 16;
+    }
+
+    private void RackUpdate(SentSegment s, ref TcpSegmentIn seg)
+    {
+        long rtt = Now - s.XmitTime;
+        if (s.XmitCount > 1)
+        {
+            // Ambiguous: skip if the ACK may be for the original (RFC 8985 §6.2 step 2).
+            if (_tsOk && seg.Options.HasTimestamps && (int)(seg.Options.TsEcr - (uint)(s.XmitTime / 1000 + _tsOffset)) < 0)
+            {
+                return;
+            }
+            if (rtt < _rtt.MinRttUs)
+            {
+                return;
+            }
+        }
+        _rackRtt = rtt;
+        if (s.XmitTime > _rackXmitTime || (s.XmitTime == _rackXmitTime && Seq.Gt(s.End, _rackEndSeq)))
+        {
+            _rackXmitTime = s.XmitTime;
+            _rackEndSeq = s.End;
+        }
+    }
+
+    private long ReorderWindowUs()
+    {
+        if (!_sackOk)
+        {
+            return 0;
+        }
+        long minRtt = _rtt.MinRttUs == long.MaxValue ? 0 : _rtt.MinRttUs;
+        // Suited to a path whose delay spread is hundreds of ms: base it on the RTT variance as well as
+        // min_RTT/4, times the D-SACK-driven multiplier, capped at SRTT (RFC 8985 §6.2 allows this).
+        long baseWnd = Math.Max(minRtt / 4, 2 * _rtt.RttVarUs);
+        long srtt = _rtt.SrttUs > 0 ? _rtt.SrttUs : minRtt;
+        return Math.Min(baseWnd * _reoWndMult, Math.Max(srtt, baseWnd));
+    }
+
+    /// <summary>RACK loss detection (RFC 8985 §6.2 step 5): marks lost segments and arms the reorder timer.</summary>
+    private void DetectLosses(long now)
+    {
+        if (_rackXmitTime < 0 || _rtx.Count == 0)
+        {
+            _reorderDeadline = long.MaxValue;
+            return;
+        }
+        long reoWnd = ReorderWindowUs();
+        long earliestRemaining = long.MaxValue;
+        bool newLoss = false;
+        foreach (var s in _rtx)
+        {
+            if (s.Sacked || s.Lost)
+            {
+                continue;
+            }
+            if (s.XmitTime > _rackXmitTime || (s.XmitTime == _rackXmitTime && Seq.Ge(s.End, _rackEndSeq)))
+            {
+                // Sent after the most recently delivered segment: no evidence yet. List is in sequence
+                // order, not time order (retransmissions), so keep scanning.
+                continue;
+            }
+            long remaining = s.XmitTime + _rackRtt + reoWnd - now;
+            if (remaining <= 0)
+            {
+                s.Lost = true;
+                _lostBytes += s.SeqLength;
+                newLoss = true;
+            }
+            else
+            {
+                earliestRemaining = Math.Min(earliestRemaining, remaining);
+            }
+        }
+        _reorderDeadline = earliestRemaining == long.MaxValue ? long.MaxValue : now + earliestRemaining;
+        if (newLoss)
+        {
+            EnterRecovery(now);
+        }
+    }
+
+    private void EnterRecovery(long now)
+    {
+        if (_inRecovery || _inLossRecovery)
+        {
+            return;
+        }
+        _inRecovery = true;
+        _recoveryPoint = _sndNxt;
+        _undoState = _cc.SaveState();
+        _undoRetrans = 0;
+        _undoMarker = _sndUna;
+        _eifelArmed = false;
+        _stack.Metrics.TcpRecoveryEpisode();
+        _cc.OnCongestionEvent(now);
+        ApplyPathFloor();
+    }
+
+    private void StartRound()
+    {
+        _roundEnd = _sndNxt;
+        _roundStartDelivered = _delivered;
+        _roundStartUs = Now;
+    }
+
+    private void OnRoundProgress(long now)
+    {
+        if (Seq.Lt(_sndUna, _roundEnd) && _rtx.Count > 0)
+        {
+            return;
+        }
+        long elapsed = now - _roundStartUs;
+        long bytes = _delivered - _roundStartDelivered;
+        if (elapsed > 0 && bytes > 0)
+        {
+            long bw = bytes * 1_000_000 / elapsed;
+            _bwSamples[_bwIndex] = bw;
+            _bwIndex = (_bwIndex + 1) % _bwSamples.Length;
+        }
+        _dsackThisRound = false;
+        if (_reoWndPersist > 0 && --_reoWndPersist == 0)
+        {
+            _reoWndMult = 1;
+        }
+        StartRound();
+    }
+
+    private void UpdateMinSrtt(long now)
+    {
+        if (_rtt.SrttUs <= _minSrttUs || now - _minSrttStamp > 30_000_000)
+        {
+            _minSrttUs = _rtt.SrttUs;
+            _minSrttStamp = now;
+        }
+    }
+
+    /// <summary>Random loss is not congestion: never cut below 0.85 × delivery rate × SRTT.</summary>
+    private void ApplyPathFloor()
+    {
+        if (!_o.PathModel)
+        {
+            return;
+        }
+        long bw = BandwidthMax;
+        if (bw <= 0 || !_rtt.HasSample)
+        {
+            return;
+        }
+        long floor = (long)(0.85 * bw * _rtt.SrttUs / 1_000_000);
+        if (_cc.Cwnd < floor)
+        {
+            _cc.Cwnd = floor;
+        }
+        if (_cc.Ssthresh < floor)
+        {
+            _cc.Ssthresh = floor;
+        }
+    }
+
+    /// <summary>Stop growing past 2 × the measured bandwidth-delay product (the client queue is unbounded).</summary>
+    private void ApplyPathCap()
+    {
+        if (!_o.PathModel || _minSrttUs == long.MaxValue)
+        {
+            return;
+        }
+        long bw = BandwidthMax;
+        if (bw <= 0)
+        {
+            return;
+        }
+        long gain = _cc.InSlowStart ? 4 : 2;
+        long cap = Math.Max(gain * bw * _minSrttUs / 1_000_000, (long)_o.InitialWindowSegments * Smss);
+        if (_cc.Cwnd > cap)
+        {
+            _cc.Cwnd = cap;
+            if (_cc.Ssthresh > cap && _cc.InSlowStart == false)
+            {
+                _cc.Ssthresh = cap;
+            }
+        }
+    }
+}

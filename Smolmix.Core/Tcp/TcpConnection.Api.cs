@@ -1,0 +1,146 @@
+using System.Net.Sockets;
+using Smolmix.Wire;
+
+namespace Smolmix.Tcp;
+
+internal sealed partial class TcpConnection
+{
+    /// <summary>Bytes written but not yet acknowledged (including a FIN not yet acknowledged).</summary>
+    public long UnacknowledgedBytes => _sndBuf.Count + ((_finQueued && !(_finSent && Seq.Gt(_sndUna, _finSeq))) ? 1 : 0);
+
+    /// <summary>Queues application data; returns bytes accepted (0 when the send buffer is full).</summary>
+    public int Write(ReadOnlySpan<byte> data)
+    {
+        if (_finQueued || State is TcpState.Closed or TcpState.TimeWait or TcpState.LastAck or TcpState.Closing)
+        {
+            throw new InvalidOperationException("The connection can no longer send.");
+        }
+        int n = Math.Min(data.Length, SendSpace);
+        if (n <= 0)
+        {
+            return 0;
+        }
+        int added = _sndBuf.Append(data[..n]);
+        _stack.Metrics.TcpBytesQueued(added);
+        if (IsSynchronized)
+        {
+            Output();
+            ArmTimer();
+        }
+        return added;
+    }
+
+    /// <summary>Reads buffered data; returns 0 when nothing is readable.</summary>
+    public int Read(Span<byte> destination)
+    {
+        int before = CurrentWindow();
+        int n = _rcvBuf.Read(destination);
+        if (n > 0 && IsSynchronized && !_finReceived)
+        {
+            // Window update when the read opened the window meaningfully (RFC 9293 §3.8.6.2.2).
+            int after = CurrentWindow();
+            long advertised = (long)(uint)(_rcvAdvEdge - _rcvNxt);
+            if (after - advertised >= Math.Min(_rcvBudget / 2, 2 * Smss) && after > before)
+            {
+                _ackNow = true;
+                Output();
+                ArmTimer();
+            }
+        }
+        return n;
+    }
+
+    /// <summary>Half-close: send FIN after the queued data.</summary>
+    public void ShutdownWrite()
+    {
+        if (_finQueued)
+        {
+            return;
+        }
+        switch (State)
+        {
+            case TcpState.SynSent:
+            case TcpState.SynReceived:
+            case TcpState.Established:
+                _finQueued = true;
+                if (State == TcpState.Established)
+                {
+                    SetState(TcpState.FinWait1);
+                }
+                break;
+            case TcpState.CloseWait:
+                _finQueued = true;
+                SetState(TcpState.LastAck);
+                break;
+            default:
+                return;
+        }
+        if (IsSynchronized)
+        {
+            Output();
+            ArmTimer();
+        }
+    }
+
+    /// <summary>Graceful close by the application: no more reads or writes; FIN after queued data.</summary>
+    public void Close()
+    {
+        AppClosed = true;
+        if (State is TcpState.SynSent or TcpState.Listen)
+        {
+            Terminate(SocketError.OperationAborted);
+            return;
+        }
+        bool unread = _rcvBuf.Count > 0;
+        _rcvBuf.Consume(_rcvBuf.Count);
+        if (unread && State is TcpState.Established or TcpState.CloseWait)
+        {
+            // RFC 9293 §3.10.4 / Linux: closing with unread data aborts with RST.
+            Abort();
+            return;
+        }
+        ShutdownWrite();
+        if (State == TcpState.FinWait2)
+        {
+            _closeDeadline = Now + _o.FinWait2Timeout.Ticks / 10;
+            ArmTimer();
+        }
+    }
+
+    /// <summary>Abortive close: RST and discard everything.</summary>
+    public void Abort()
+    {
+        AppClosed = true;
+        if (IsSynchronized || State == TcpState.SynReceived)
+        {
+            _stack.SendRst(Id, _sndNxt, _rcvNxt, true);
+        }
+        Terminate(SocketError.ConnectionAborted);
+    }
+
+    /// <summary>True if <paramref name="seq"/> quoted in an ICMP error lies in SND.UNA..SND.NXT (RFC 5927).</summary>
+    public bool IsPlausibleIcmpSeq(uint seq) => Seq.Le(_sndUna, seq) && Seq.Le(seq, _sndNxt);
+
+    /// <summary>An ICMP error concerning this connection (RFC 1122 §4.2.3.9, RFC 5461).</summary>
+    public void OnIcmpError(bool portUnreachable, int? mtu)
+    {
+        if (mtu is int m && m >= 576)
+        {
+            int newMss = m - (Id.RemoteAddress.IsV6 ? 60 : 40);
+            if (newMss < Smss && newMss >= 64)
+            {
+                Smss = newMss;
+                _cc.Mss = newMss;
+                _stack.Metrics.TcpPmtuUpdate();
+                // Segments already in flight are too big: mark them lost so they go out re-sized... we keep
+                // their boundaries, so resend them as they are the next time the RTO fires.
+            }
+            return;
+        }
+        if (portUnreachable && State == TcpState.SynSent)
+        {
+            // A hard error while connecting: the port is closed (soft when established, RFC 5461).
+            Terminate(SocketError.ConnectionRefused);
+        }
+    }
+}

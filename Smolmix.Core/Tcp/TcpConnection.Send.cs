@@ -1,0 +1,287 @@
+using Smolmix.Wire;
+
+namespace Smolmix.Tcp;
+
+internal sealed partial class TcpConnection
+{
+    /// <summary>
+    /// Sends whatever the windows allow: lost segments first, then new data, then FIN; finally a
+    /// pure ACK if one is owed and nothing carried it.
+    /// </summary>
+    public void Output()
+    {
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent or TcpState.SynReceived)
+        {
+            if (_ackNow && State == TcpState.SynReceived)
+            {
+                _ackNow = false;
+            }
+            return;
+        }
+        if (State != TcpState.TimeWait)
+        {
+            RetransmitLost();
+            SendNewData();
+        }
+        if (_ackNow || _dsack != null)
+        {
+            SendAck();
+        }
+    }
+
+    private void RetransmitLost()
+    {
+        if (_lostBytes <= 0)
+        {
+            return;
+        }
+        foreach (var s in _rtx)
+        {
+            if (!s.Lost)
+            {
+                continue;
+            }
+            if (Pipe + s.SeqLength > _cc.Cwnd && Pipe > 0)
+            {
+                _cwndLimited = true;
+                return;
+            }
+            if (!_stack.OutputHasRoom)
+            {
+                _stack.WaitForOutputRoom(this);
+                return;
+            }
+            s.Lost = false;
+            _lostBytes -= s.SeqLength;
+            Transmit(s, retransmit: true);
+        }
+    }
+
+    private void SendNewData()
+    {
+        while (true)
+        {
+            int unsentOffset = (int)(_sndNxt - _sndBufSeq);
+            int unsent = _sndBuf.Count - unsentOffset;
+            bool canFin = _finQueued && !_finSent && unsent <= 0;
+            if (unsent <= 0 && !canFin)
+            {
+                return;
+            }
+            long wndLeft = (long)(uint)(_sndUna + (uint)Math.Min(_sndWnd, int.MaxValue) - _sndNxt);
+            if (Seq.Lt(_sndUna + (uint)Math.Min(_sndWnd, int.MaxValue), _sndNxt))
+            {
+                wndLeft = 0;
+            }
+            long cwndLeft = _cc.Cwnd - Pipe;
+            int len = (int)Math.Min(Math.Min(unsent, Smss), Math.Min(wndLeft, Math.Max(cwndLeft, 0)));
+            if (unsent > 0 && len <= 0)
+            {
+                if (wndLeft <= 0 && _rtx.Count == 0 && _persistDeadline == long.MaxValue)
+                {
+                    _persistDeadline = Now + Math.Max(_rtt.BackedOffRtoUs, _o.MinRto.Ticks / 10);
+                }
+                if (cwndLeft <= 0 || cwndLeft < Math.Min(unsent, Smss))
+                {
+                    _cwndLimited = true;
+                }
+                return;
+            }
+            if (unsent > 0 && len < Smss && len < unsent)
+            {
+                // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1): wait for a full segment
+                // unless nothing is in flight.
+                if (_rtx.Count > 0)
+                {
+                    if (cwndLeft < Smss)
+                    {
+                        _cwndLimited = true;
+                    }
+                    return;
+                }
+            }
+            if (_o.Nagle && unsent > 0 && len < Smss && _rtx.Count > 0 && !_finQueued)
+            {
+                return; // Nagle (RFC 896): hold a small segment while data is unacknowledged.
+            }
+            if (!_stack.OutputHasRoom)
+            {
+                _stack.WaitForOutputRoom(this);
+                return;
+            }
+            bool fin = _finQueued && !_finSent && len == Math.Max(unsent, 0);
+            var seg = new SentSegment
+            {
+                Seq = _sndNxt,
+                SeqLength = len + (fin ? 1 : 0),
+                DataLength = len,
+                Fin = fin,
+            };
+            if (fin)
+            {
+                _finSent = true;
+                _finSeq = _sndNxt + (uint)len;
+            }
+            _sndNxt += (uint)seg.SeqLength;
+            if (_rtx.Count == 0)
+            {
+                _lastProgressUs = Now;
+            }
+            _rtx.Add(seg);
+            Transmit(seg, retransmit: false);
+            if (_rtxDeadline == long.MaxValue || _rtxMode == RtxTimerMode.Tlp)
+            {
+                ArmRetransmitTimer();
+            }
+            if (fin)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Transmit(SentSegment s, bool retransmit)
+    {
+        long now = Now;
+        s.XmitTime = now;
+        s.XmitCount++;
+        s.DeliveredAtSend = _delivered;
+        s.DeliveredTimeAtSend = _deliveredTimeUs;
+        if (retransmit)
+        {
+            RetransmittedSegments++;
+            _stack.Metrics.TcpRetransmit();
+            if (_undoState != null)
+            {
+                _undoRetrans++;
+                if (!_eifelArmed && _tsOk && s.XmitCount == 2 && s.Seq == _sndUna)
+                {
+                    _eifelArmed = true;
+                    _eifelTsVal = TsNow;
+                }
+            }
+        }
+        TcpFlags flags = TcpFlags.Ack;
+        if (s.DataLength > 0)
+        {
+            flags |= TcpFlags.Psh;
+        }
+        if (s.Fin)
+        {
+            flags |= TcpFlags.Fin;
+        }
+        if (s.Syn)
+        {
+            SendSyn();
+            return;
+        }
+        EmitWithAck(s.Seq, flags, _sndBuf, (int)(s.Seq - _sndBufSeq), s.DataLength);
+    }
+
+    /// <summary>Sends a pure ACK (with SACK / D-SACK blocks when there is anything to report).</summary>
+    public void SendAck()
+    {
+        if (State is TcpState.Closed or TcpState.SynSent or TcpState.Listen)
+        {
+            return;
+        }
+        EmitWithAck(_sndNxt, TcpFlags.Ack, null, 0, 0);
+    }
+
+    private void EmitWithAck(uint seq, TcpFlags flags, ByteRing? data, int dataOffset, int dataLength)
+    {
+        var opts = TcpOptions.Empty;
+        if (_tsOk)
+        {
+            opts.HasTimestamps = true;
+            opts.TsVal = TsNow;
+            opts.TsEcr = _tsRecent;
+        }
+        if (_sackOk)
+        {
+            int max = _tsOk ? 3 : 4;
+            if (_dsack is SackBlock d)
+            {
+                opts.AddSack(d);
+                _dsack = null;
+            }
+            foreach (var b in _recentSacks)
+            {
+                if (opts.SackCount >= max)
+                {
+                    break;
+                }
+                opts.AddSack(b);
+            }
+        }
+        ushort window = AdvertiseWindow();
+        _stack.SendTcp(Id, seq, _rcvNxt, flags, window, in opts, data, dataOffset, dataLength);
+        _ackNow = false;
+        _segsSinceAck = 0;
+        _delackDeadline = long.MaxValue;
+        if (_o.KeepAliveIdle is TimeSpan idle && IsSynchronized)
+        {
+            _keepaliveDeadline = Math.Max(_lastActivityUs, Now) + idle.Ticks / 10;
+        }
+    }
+
+    /// <summary>Receive window we can offer: buffer budget minus unread data.</summary>
+    private int CurrentWindow() => Math.Max(0, _rcvBudget - _rcvBuf.Count);
+
+    private ushort AdvertiseWindow()
+    {
+        int free = CurrentWindow();
+        long current = (long)(uint)(_rcvAdvEdge - _rcvNxt);
+        if (Seq.Lt(_rcvAdvEdge, _rcvNxt))
+        {
+            current = 0;
+        }
+        // Receiver silly window avoidance (RFC 9293 §3.8.6.2.2): only move the edge right by a
+        // meaningful amount; never move it left (never shrink the window).
+        long wnd = current;
+        if (free - current >= Math.Min(_rcvBudget / 2, Smss) || free >= current + (1 << _rcvWscale) && current == 0 && free >= Smss)
+        {
+            wnd = free;
+        }
+        wnd = Math.Min(wnd, 65535L << _rcvWscale);
+        long scaled = wnd >> _rcvWscale;
+        if ((scaled << _rcvWscale) < current)
+        {
+            scaled = (current + (1 << _rcvWscale) - 1) >> _rcvWscale; // round up: never shrink
+        }
+        scaled = Math.Min(scaled, 65535);
+        uint edge = _rcvNxt + (uint)(scaled << _rcvWscale);
+        if (Seq.Gt(edge, _rcvAdvEdge))
+        {
+            _rcvAdvEdge = edge;
+        }
+        return (ushort)scaled;
+    }
+
+    private void ArmRetransmitTimer()
+    {
+        if (_rtx.Count == 0)
+        {
+            _rtxDeadline = long.MaxValue;
+            return;
+        }
+        long rto = _rtt.BackedOffRtoUs;
+        // Tail loss probe (RFC 8985 §7): when SACK is on, not already in recovery, and no probe is out.
+        if (_sackOk && !_inRecovery && !_inLossRecovery && !_tlpOutstanding && _rtt.HasSample && _rtt.Backoff == 0)
+        {
+            long pto = 2 * _rtt.SrttUs;
+            if (Pipe <= Smss)
+            {
+                pto += Math.Max(_o.DelayedAckTimeout.Ticks / 10, 10_000);
+            }
+            if (pto < rto)
+            {
+                _rtxMode = RtxTimerMode.Tlp;
+                _rtxDeadline = Now + pto;
+                return;
+            }
+        }
+        _rtxMode = RtxTimerMode.Rto;
+        _rtxDeadline = Now + rto;
+    }
+}

@@ -1,0 +1,255 @@
+using System.Net.Sockets;
+using Smolmix.Wire;
+
+namespace Smolmix.Tcp;
+
+internal sealed partial class TcpConnection
+{
+    private void OnTimerCallback()
+    {
+        lock (_stack.Sync)
+        {
+            _timerArmedAt = long.MaxValue;
+            if (State == TcpState.Closed)
+            {
+                return;
+            }
+            OnTimer();
+            if (State != TcpState.Closed)
+            {
+                ArmTimer();
+            }
+        }
+        _stack.FlushOutput();
+    }
+
+    /// <summary>Runs every deadline that has passed.</summary>
+    internal void OnTimer()
+    {
+        long now = Now;
+        if (now >= _connectDeadline)
+        {
+            _connectDeadline = long.MaxValue;
+            if (!IsSynchronized)
+            {
+                Terminate(SocketError.TimedOut);
+                return;
+            }
+        }
+        if (now >= _closeDeadline)
+        {
+            _closeDeadline = long.MaxValue;
+            if (State == TcpState.TimeWait || State == TcpState.FinWait2)
+            {
+                Terminate(SocketError.Success);
+                return;
+            }
+        }
+        if (now >= _delackDeadline)
+        {
+            _delackDeadline = long.MaxValue;
+            _ackNow = true;
+        }
+        if (now >= _reorderDeadline)
+        {
+            _reorderDeadline = long.MaxValue;
+            DetectLosses(now);
+        }
+        if (now >= _rtxDeadline)
+        {
+            _rtxDeadline = long.MaxValue;
+            if (_rtxMode == RtxTimerMode.Tlp)
+            {
+                OnProbeTimeout();
+            }
+            else
+            {
+                OnRetransmitTimeout(now);
+                if (State == TcpState.Closed)
+                {
+                    return;
+                }
+            }
+        }
+        if (now >= _persistDeadline)
+        {
+            _persistDeadline = long.MaxValue;
+            OnPersistTimeout();
+        }
+        if (now >= _keepaliveDeadline)
+        {
+            _keepaliveDeadline = long.MaxValue;
+            OnKeepalive();
+            if (State == TcpState.Closed)
+            {
+                return;
+            }
+        }
+        Output();
+    }
+
+    private void OnRetransmitTimeout(long now)
+    {
+        if (State is TcpState.SynSent or TcpState.SynReceived)
+        {
+            _synRetries++;
+            if (_synRetries > _o.SynRetries)
+            {
+                Terminate(SocketError.TimedOut);
+                return;
+            }
+            _stack.Metrics.TcpRetransmit();
+            RetransmittedSegments++;
+            SendSyn();
+            return;
+        }
+        if (_rtx.Count == 0)
+        {
+            return;
+        }
+        var head = _rtx[0];
+        bool tooMany = head.XmitCount > _o.MaxRetransmissions;
+        bool tooLong = now - _lastProgressUs > _o.UserTimeout.Ticks / 10;
+        if (tooMany || tooLong)
+        {
+            _stack.SendRst(Id, _sndNxt, _rcvNxt, true);
+            Terminate(SocketError.TimedOut);
+            return;
+        }
+        _stack.Metrics.TcpRto();
+        if (_undoState == null)
+        {
+            _undoState = _cc.SaveState();
+            _undoRetrans = 0;
+        }
+        _eifelArmed = false;
+        _cc.OnRetransmitTimeout(now);
+        ApplyPathFloorAfterRto();
+        _inRecovery = false;
+        _inLossRecovery = true;
+        _recoveryPoint = _sndNxt;
+        _rtt.Backoff++;
+        if (_rtt.Backoff >= 3)
+        {
+            _rtt.Reset(); // RFC 6298 §5: after repeated backoff the estimate is stale
+            _rtt.Backoff = Math.Min(_rtt.Backoff, 3);
+        }
+        // Every unSACKed segment is presumed lost; retransmit from the head, one cwnd at a time.
+        foreach (var s in _rtx)
+        {
+            if (!s.Sacked && !s.Lost)
+            {
+                s.Lost = true;
+                _lostBytes += s.SeqLength;
+            }
+        }
+        _rackXmitTime = -1;
+        _reorderDeadline = long.MaxValue;
+        _tlpOutstanding = false;
+        RetransmitLost();
+        _rtxMode = RtxTimerMode.Rto;
+        _rtxDeadline = now + _rtt.BackedOffRtoUs;
+    }
+
+    private long _lastProgressUs;
+
+    private void ApplyPathFloorAfterRto()
+    {
+        // After an RTO the window restarts from one segment (RFC 5681), but ssthresh keeps the path
+        // model's floor so slow start climbs straight back to the measured rate.
+        if (!_o.PathModel)
+        {
+            return;
+        }
+        long bw = BandwidthMax;
+        if (bw > 0 && _rtt.HasSample)
+        {
+            _cc.Ssthresh = Math.Max(_cc.Ssthresh, (long)(0.85 * bw * _rtt.SrttUs / 1_000_000));
+        }
+    }
+
+    private void OnProbeTimeout()
+    {
+        // Tail loss probe: send new data if allowed, else retransmit the highest segment.
+        _tlpOutstanding = true;
+        int unsent = _sndBuf.Count - (int)(_sndNxt - _sndBufSeq);
+        long wndLeft = _sndWnd - (long)(uint)(_sndNxt - _sndUna);
+        if (unsent > 0 && wndLeft > 0)
+        {
+            long saved = _cc.Cwnd;
+            _cc.Cwnd = Math.Max(_cc.Cwnd, Pipe + Smss);
+            SendNewData();
+            _cc.Cwnd = saved;
+        }
+        else if (_rtx.Count > 0)
+        {
+            var last = _rtx[^1];
+            if (!last.Sacked)
+            {
+                Transmit(last, retransmit: true);
+                _stack.Metrics.TcpTailLossProbe();
+            }
+        }
+        _rtxMode = RtxTimerMode.Rto;
+        _rtxDeadline = Now + _rtt.BackedOffRtoUs;
+    }
+
+    private void OnPersistTimeout()
+    {
+        if (_sndWnd > 0 || !IsSynchronized)
+        {
+            _persistBackoff = 0;
+            return;
+        }
+        // Zero-window probe: an already-acknowledged sequence number elicits an ACK with the window.
+        _stack.Metrics.TcpZeroWindowProbe();
+        EmitWithAck(_sndUna - 1, TcpFlags.Ack, null, 0, 0);
+        _persistBackoff = Math.Min(_persistBackoff + 1, 10);
+        long interval = Math.Min(_rtt.RtoUs << _persistBackoff, _o.MaxRto.Ticks / 10);
+        _persistDeadline = Now + interval;
+    }
+
+    private void OnKeepalive()
+    {
+        if (_o.KeepAliveIdle is null || !IsSynchronized || State == TcpState.TimeWait)
+        {
+            return;
+        }
+        if (_keepaliveSent >= _o.KeepAliveProbes)
+        {
+            _stack.SendRst(Id, _sndNxt, _rcvNxt, true);
+            Terminate(SocketError.TimedOut);
+            return;
+        }
+        _keepaliveSent++;
+        EmitWithAck(_sndNxt - 1, TcpFlags.Ack, null, 0, 0);
+        _keepaliveDeadline = Now + _o.KeepAliveInterval.Ticks / 10;
+    }
+
+    /// <summary>Re-arms the single OS timer at the earliest pending deadline.</summary>
+    internal void ArmTimer()
+    {
+        if (State == TcpState.Closed)
+        {
+            return;
+        }
+        long next = Math.Min(Math.Min(Math.Min(_rtxDeadline, _reorderDeadline), Math.Min(_delackDeadline, _persistDeadline)),
+            Math.Min(Math.Min(_keepaliveDeadline, _closeDeadline), _connectDeadline));
+        if (next == long.MaxValue)
+        {
+            if (_timerArmedAt != long.MaxValue)
+            {
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _timerArmedAt = long.MaxValue;
+            }
+            return;
+        }
+        if (next == _timerArmedAt)
+        {
+            return;
+        }
+        _timerArmedAt = next;
+        long due = Math.Max(0, next - Now);
+        _timer.Change(TimeSpan.FromTicks(due * 10), Timeout.InfiniteTimeSpan);
+    }
+}
