@@ -144,48 +144,89 @@ internal sealed class DelayLine : IDisposable
     {
         while (true)
         {
-            TimeSpan wait;
-            lock (_lock)
+            if (TryTakeDue(out var packet, out long dueTicks))
             {
-                if (_closed)
-                {
-                    return (false, default);
-                }
-
-                if (_held.TryPeek(out _, out var key))
-                {
-                    var now = Now;
-                    if (key.DeliverAtTicks <= now.Ticks)
-                    {
-                        return (true, _held.Dequeue());
-                    }
-
-                    wait = TimeSpan.FromTicks(key.DeliverAtTicks - now.Ticks);
-                }
-                else if (_completed)
-                {
-                    return (false, default);
-                }
-                else
-                {
-                    wait = Timeout.InfiniteTimeSpan;
-                }
+                return (true, packet);
             }
 
-            if (wait != Timeout.InfiniteTimeSpan)
+            if (dueTicks < 0)
             {
-                if (_coarseTimer)
-                {
-                    // System timers truncate to whole milliseconds: round up so we never wake early and spin.
-                    long ms = (wait.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
-                    wait = TimeSpan.FromMilliseconds(ms);
-                }
+                return (false, default);
+            }
 
-                _timer.Change(wait, Timeout.InfiniteTimeSpan);
+            if (dueTicks != long.MaxValue)
+            {
+                try
+                {
+                    ArmTimer(dueTicks);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Closed meanwhile; the next pass sees it.
+                    continue;
+                }
             }
 
             await _wake.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Takes the earliest packet if it is due. Otherwise reports when it will be
+    /// (<paramref name="dueTicks"/>; <see cref="long.MaxValue"/> when nothing is held, -1 when the line has ended).
+    /// </summary>
+    private bool TryTakeDue(out PooledPacket packet, out long dueTicks)
+    {
+        lock (_lock)
+        {
+            packet = default;
+            if (_closed)
+            {
+                dueTicks = -1;
+                return false;
+            }
+
+            if (_held.TryPeek(out _, out var key))
+            {
+                dueTicks = key.DeliverAtTicks;
+                if (dueTicks <= Now.Ticks)
+                {
+                    packet = _held.Dequeue();
+                    return true;
+                }
+
+                return false;
+            }
+
+            dueTicks = _completed ? -1 : long.MaxValue;
+            return false;
+        }
+    }
+
+    private void ArmTimer(long dueTicks)
+    {
+        if (_coarseTimer)
+        {
+            // System timers truncate to whole milliseconds: round up so we never wake early and spin.
+            long waitTicks = Math.Max(0, dueTicks - Now.Ticks);
+            long ms = (waitTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+            _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        // Exact clocks (a fake clock may be advanced at any moment, even while we arm): arm
+        // relative to a reading of the clock that did not change across the arming.
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            long before = Now.Ticks;
+            _timer.Change(TimeSpan.FromTicks(Math.Max(0, dueTicks - before)), Timeout.InfiniteTimeSpan);
+            if (Now.Ticks == before)
+            {
+                return;
+            }
+        }
+
+        // The clock keeps moving (a real clock behind a custom provider): a slightly late wake is fine.
     }
 
     private void Wake() => _wake.Writer.TryWrite(0);
