@@ -1,0 +1,44 @@
+using System.Buffers;
+
+namespace Smolmix.Devices;
+
+/// <summary>A packet copied into an <see cref="ArrayPool{T}.Shared"/> buffer.</summary>
+internal readonly struct PooledPacket
+{
+    private PooledPacket(byte[] buffer, int length)
+    {
+        Buffer = buffer;
+        Length = length;
+    }
+
+    /// <summary>The rented buffer; only the first <see cref="Length"/> bytes are the packet.</summary>
+    public byte[] Buffer { get; }
+
+    /// <summary>The packet's length in bytes.</summary>
+    public int Length { get; }
+
+    /// <summary>The packet's bytes.</summary>
+    public ReadOnlySpan<byte> Span => Buffer.AsSpan(0, Length);
+
+    /// <summary>The packet's bytes as memory.</summary>
+    public ReadOnlyMemory<byte> Memory => Buffer.AsMemory(0, Length);
+
+    /// <summary>Rents a buffer and copies <paramref name="packet"/> into it.</summary>
+    public static PooledPacket Copy(ReadOnlySpan<byte> packet)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(packet.Length);
+        packet.CopyTo(buffer);
+        return new PooledPacket(buffer, packet.Length);
+    }
+
+    /// <summary>Copies the packet into <paramref name="destination"/>, truncating; returns the bytes copied.</summary>
+    public int CopyTo(Span<byte> destination)
+    {
+        int n = Math.Min(Length, destination.Length);
+        Buffer.AsSpan(0, n).CopyTo(destination);
+        return n;
+    }
+
+    /// <summary>Returns the buffer to the pool; the packet must not be used afterwards.</summary>
+    public void Return() => ArrayPool<byte>.Shared.Return(Buffer);
+}
