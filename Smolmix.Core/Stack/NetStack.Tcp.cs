@@ -242,4 +242,7 @@ public sealed partial class NetStack
             return stream.Connection.Info;
         }
     }
+
+    /// <summary>Snapshot of the connection table (call under the lock; tests and simulation).</summary>
+    internal IEnumerable<TcpConnection> ConnectionsForTesting() => _tcp.Values.ToArray();
 }
