@@ -17,7 +17,8 @@ namespace Smolmix.Devices;
 /// other providers (such as a fake clock) get exact times.</para>
 /// <para>The device owns the inner device and disposes it. If the inner device closes, impaired
 /// writes start throwing <see cref="ObjectDisposedException"/> and impaired reads drain the held
-/// packets at their time and then return 0.</para>
+/// packets at their time and then return 0. A delayed packet the inner device rejects with any
+/// other exception is dropped, as a network would.</para>
 /// </remarks>
 public sealed class ImpairmentDevice : IPacketDevice
 {
@@ -86,6 +87,11 @@ public sealed class ImpairmentDevice : IPacketDevice
             return _inner.WriteAsync(packet, cancellationToken);
         }
 
+        if (packet.Length == 0 || packet.Length > Mtu)
+        {
+            throw new ArgumentException($"A packet must be 1..{Mtu} bytes long; this one is {packet.Length}.", nameof(packet));
+        }
+
         if (_outboundBroken || !_outbound.Offer(packet.Span))
         {
             throw new ObjectDisposedException(nameof(ImpairmentDevice), "The inner device is closed.");
@@ -135,6 +141,11 @@ public sealed class ImpairmentDevice : IPacketDevice
                 {
                     await _inner.WriteAsync(packet.Memory, _stop.Token).ConfigureAwait(false);
                 }
+                catch (Exception e) when (e is not ObjectDisposedException and not OperationCanceledException)
+                {
+                    // The inner device rejected this packet (for example a TUN interface that is down):
+                    // like a network, drop it and carry on.
+                }
                 finally
                 {
                     packet.Return();
@@ -144,9 +155,9 @@ public sealed class ImpairmentDevice : IPacketDevice
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
-        catch (Exception)
+        catch (ObjectDisposedException)
         {
-            // The inner device closed or failed: the path is gone. Later writes report it.
+            // The inner device closed: the path is gone. Later writes report it.
             _outboundBroken = true;
             line.Dispose();
         }

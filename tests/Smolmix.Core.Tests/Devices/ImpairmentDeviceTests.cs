@@ -239,6 +239,19 @@ public class ImpairmentDeviceTests
     }
 
     [Fact]
+    public async Task Write_RejectsEmptyAndOversizedPackets_WithoutBreakingTheLink()
+    {
+        var time = new FakeTimeProvider();
+        var (inner, peer) = InMemoryPacketLink.CreatePair(mtu: 100);
+        await using var device = new ImpairmentDevice(inner, new ImpairmentOptions(), inbound: null, time);
+        await using var _peer = peer;
+        await Assert.ThrowsAsync<ArgumentException>(async () => await device.WriteAsync(new byte[101]));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await device.WriteAsync(Array.Empty<byte>()));
+        await device.WriteAsync(Packet(1));
+        Assert.Equal(64, await peer.ReadAsync(new byte[100]).AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task RealTime_DelaysByAtLeastTheBaseDelay()
     {
         var (inner, peer) = InMemoryPacketLink.CreatePair();

@@ -215,4 +215,38 @@ public class InMemoryPacketLinkTests
         });
         await Task.WhenAll(writer, reader).WaitAsync(TimeSpan.FromSeconds(60));
     }
+
+    [Fact]
+    public async Task SynchronousWriteAndRead_DoNotAllocatePerPacket()
+    {
+        var (a, b) = InMemoryPacketLink.CreatePair(capacity: 64);
+        await using var _a = a;
+        await using var _b = b;
+        var packet = new byte[1400];
+        var buffer = new byte[1420];
+
+        int Exchange(int count)
+        {
+            // No xunit asserts inside the loop: they allocate.
+            int failures = 0;
+            for (int i = 0; i < count; i++)
+            {
+                var write = a.WriteAsync(packet);
+                var read = b.ReadAsync(buffer);
+                if (!write.IsCompletedSuccessfully || !read.IsCompletedSuccessfully || read.Result != 1400)
+                {
+                    failures++;
+                }
+            }
+
+            return failures;
+        }
+
+        Assert.Equal(0, Exchange(100)); // also warms the pool
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int failures = Exchange(10_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, failures);
+        Assert.True(allocated < 10_000, $"allocated {allocated} bytes for 10,000 packets");
+    }
 }
