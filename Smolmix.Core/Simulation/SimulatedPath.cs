@@ -78,10 +78,9 @@ internal sealed class SimulatedPath
             }
             if (serverConn is null && listener is not null)
             {
-                var t = listener.AcceptAsync();
-                if (t.IsCompletedSuccessfully)
+                if (listener.TryAccept(out var accepted))
                 {
-                    serverConn = t.Result.Connection;
+                    serverConn = accepted.Connection;
                 }
             }
             var (sender, senderStack, receiver, receiverStack) = clientSends

@@ -50,6 +50,9 @@ public sealed class TcpListener : IDisposable
         }
     }
 
+    /// <summary>Takes an established connection if one is queued.</summary>
+    internal bool TryAccept(out TcpStream stream) => _accepted.Reader.TryRead(out stream!);
+
     /// <summary>Waits for the next established connection.</summary>
     public async ValueTask<TcpStream> AcceptAsync(CancellationToken cancellationToken = default)
     {

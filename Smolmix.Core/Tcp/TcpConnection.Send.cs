@@ -74,33 +74,34 @@ internal sealed partial class TcpConnection
                 wndLeft = 0;
             }
             long cwndLeft = _cc.Cwnd - Pipe;
-            int len = (int)Math.Min(Math.Min(unsent, Smss), Math.Min(wndLeft, Math.Max(cwndLeft, 0)));
+            int mss = DataMss;
+            int len = (int)Math.Min(Math.Min(unsent, mss), Math.Min(wndLeft, Math.Max(cwndLeft, 0)));
             if (unsent > 0 && len <= 0)
             {
                 if (wndLeft <= 0 && _rtx.Count == 0 && _persistDeadline == long.MaxValue)
                 {
                     _persistDeadline = Now + Math.Max(_rtt.BackedOffRtoUs, _o.MinRto.Ticks / 10);
                 }
-                if (cwndLeft <= 0 || cwndLeft < Math.Min(unsent, Smss))
+                if (cwndLeft <= 0 || cwndLeft < Math.Min(unsent, mss))
                 {
                     _cwndLimited = true;
                 }
                 return;
             }
-            if (unsent > 0 && len < Smss && len < unsent)
+            if (unsent > 0 && len < mss && len < unsent)
             {
                 // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1): wait for a full segment
                 // unless nothing is in flight.
                 if (_rtx.Count > 0)
                 {
-                    if (cwndLeft < Smss)
+                    if (cwndLeft < mss)
                     {
                         _cwndLimited = true;
                     }
                     return;
                 }
             }
-            if (_o.Nagle && unsent > 0 && len < Smss && _rtx.Count > 0 && !_finQueued)
+            if (_o.Nagle && unsent > 0 && len < mss && _rtx.Count > 0 && !_finQueued)
             {
                 return; // Nagle (RFC 896): hold a small segment while data is unacknowledged.
             }
@@ -199,7 +200,9 @@ internal sealed partial class TcpConnection
         }
         if (_sackOk)
         {
-            int max = _tsOk ? 3 : 4;
+            // As many blocks as fit: 3 with timestamps (RFC 2018 §3), fewer if a full data segment leaves no room.
+            int room = _stack.Options.Mtu - (Id.RemoteAddress.IsV6 ? 60 : 40) - (_tsOk ? 12 : 0) - dataLength - 4;
+            int max = Math.Min(_tsOk ? 3 : 4, Math.Max(0, room / 8));
             if (_dsack is SackBlock d)
             {
                 opts.AddSack(d);
@@ -224,6 +227,9 @@ internal sealed partial class TcpConnection
             _keepaliveDeadline = Math.Max(_lastActivityUs, Now) + idle.Ticks / 10;
         }
     }
+
+    /// <summary>Data bytes per full segment: the MSS less the options every segment carries.</summary>
+    private int DataMss => Smss - (_tsOk ? 12 : 0);
 
     /// <summary>Receive window we can offer: buffer budget minus unread data.</summary>
     private int CurrentWindow() => Math.Max(0, _rcvBudget - _rcvBuf.Count);
