@@ -36,6 +36,9 @@ internal sealed class SentSegment
     /// <summary>Time of the delivery counter snapshot when sent (µs).</summary>
     public long DeliveredTimeAtSend;
 
+    /// <summary>TSval of the first transmission; reused by reordering-driven retransmissions.</summary>
+    public uint FirstTsVal;
+
     /// <summary>One past the last sequence number.</summary>
     public uint End => Seq + (uint)SeqLength;
 }

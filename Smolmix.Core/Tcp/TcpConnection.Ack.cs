@@ -73,8 +73,12 @@ internal sealed partial class TcpConnection
                 {
                     ourFinAcked = true;
                 }
-                newestAcked = s;
-                RackUpdate(s, ref seg);
+                if (!s.Sacked)
+                {
+                    // Already-SACKed segments were measured when SACKed; their send time says nothing now.
+                    newestAcked = s;
+                    RackUpdate(s, ref seg);
+                }
             }
             if (remove < _rtx.Count && Seq.Gt(una, _rtx[remove].Seq))
             {
@@ -312,12 +316,42 @@ internal sealed partial class TcpConnection
                 return;
             }
         }
-        _rackRtt = rtt;
+        TrackRttSpread(rtt);
         if (s.XmitTime > _rackXmitTime || (s.XmitTime == _rackXmitTime && Seq.Gt(s.End, _rackEndSeq)))
         {
+            _rackRtt = rtt;
             _rackXmitTime = s.XmitTime;
             _rackEndSeq = s.End;
         }
+    }
+
+    // Per-packet RTT extremes over two alternating 10 s buckets (a cheap windowed max/min).
+    private long _spreadBucketStart;
+    private long _curMax, _curMin = long.MaxValue, _prevMax, _prevMin = long.MaxValue;
+
+    private long RttSpreadUs
+    {
+        get
+        {
+            long max = Math.Max(_curMax, _prevMax);
+            long min = Math.Min(_curMin, _prevMin);
+            return max > min && min != long.MaxValue ? max - min : 0;
+        }
+    }
+
+    private void TrackRttSpread(long rtt)
+    {
+        long now = Now;
+        if (now - _spreadBucketStart > 10_000_000)
+        {
+            _prevMax = _curMax;
+            _prevMin = _curMin;
+            _curMax = 0;
+            _curMin = long.MaxValue;
+            _spreadBucketStart = now;
+        }
+        _curMax = Math.Max(_curMax, rtt);
+        _curMin = Math.Min(_curMin, rtt);
     }
 
     private long ReorderWindowUs()
@@ -329,7 +363,9 @@ internal sealed partial class TcpConnection
         long minRtt = _rtt.MinRttUs == long.MaxValue ? 0 : _rtt.MinRttUs;
         // Suited to a path whose delay spread is hundreds of ms: base it on the RTT variance as well as
         // min_RTT/4, times the D-SACK-driven multiplier, capped at SRTT (RFC 8985 §6.2 allows this).
-        long baseWnd = Math.Max(minRtt / 4, 2 * _rtt.RttVarUs);
+        // On the mixnet every packet draws its own mix delays, so the reordering extent is the spread of
+        // per-packet RTTs (max − min over recent samples), which 4·RTTVAR underestimates.
+        long baseWnd = Math.Max(Math.Max(minRtt / 4, 4 * _rtt.RttVarUs), RttSpreadUs);
         long srtt = _rtt.SrttUs > 0 ? _rtt.SrttUs : minRtt;
         return Math.Min(baseWnd * _reoWndMult, Math.Max(srtt, baseWnd));
     }
@@ -424,26 +460,40 @@ internal sealed partial class TcpConnection
 
     private void UpdateMinSrtt(long now)
     {
-        if (_rtt.SrttUs <= _minSrttUs || now - _minSrttStamp > 30_000_000)
+        // The smoothed RTT averages out per-packet mix jitter, so its minimum approximates the path's RTT
+        // without queueing. Ignore the first few samples (SRTT is still a single raw sample), and let the
+        // minimum expire only slowly so a standing queue cannot ratchet it up.
+        if (++_rttSamples < 8)
+        {
+            return;
+        }
+        if (_rtt.SrttUs <= _minSrttUs || now - _minSrttStamp > 120_000_000)
         {
             _minSrttUs = _rtt.SrttUs;
             _minSrttStamp = now;
         }
     }
 
-    /// <summary>Random loss is not congestion: never cut below 0.85 × delivery rate × SRTT.</summary>
+    private int _rttSamples;
+
+    /// <summary>
+    /// Random loss is not congestion: a loss episode never cuts the window below 1.1 × the measured
+    /// bandwidth-delay product (max delivery rate × minimum smoothed RTT), which keeps the pipe full
+    /// while still draining any queue the sender built.
+    /// </summary>
     private void ApplyPathFloor()
     {
-        if (!_o.PathModel)
+        if (!_o.PathModel || _minSrttUs == long.MaxValue)
         {
             return;
         }
         long bw = BandwidthMax;
-        if (bw <= 0 || !_rtt.HasSample)
+        if (bw <= 0)
         {
             return;
         }
-        long floor = (long)(0.85 * bw * _rtt.SrttUs / 1_000_000);
+        long floor = Math.Min((long)(1.1 * bw * _minSrttUs / 1_000_000), _undoState is (long c, long _) ? c : long.MaxValue);
+        floor = Math.Min(floor, SavedCwnd());
         if (_cc.Cwnd < floor)
         {
             _cc.Cwnd = floor;
@@ -453,6 +503,13 @@ internal sealed partial class TcpConnection
             _cc.Ssthresh = floor;
         }
     }
+
+    private long SavedCwnd() => _undoState switch
+    {
+        ValueTuple<long, long> t => t.Item1,
+        ValueTuple<long, long, double, double> t => t.Item1,
+        _ => long.MaxValue,
+    };
 
     /// <summary>Stop growing past 2 × the measured bandwidth-delay product (the client queue is unbounded).</summary>
     private void ApplyPathCap()

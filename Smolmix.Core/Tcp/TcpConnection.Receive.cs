@@ -22,7 +22,14 @@ internal sealed partial class TcpConnection
         }
 
         // 1. Sequence acceptability, with PAWS (RFC 7323 §5).
-        if (_tsOk && seg.Options.HasTimestamps && !seg.Rst && (int)(seg.Options.TsVal - _tsRecent) < 0
+        // A pure ACK that merely arrived out of order (the mixnet reorders everything) is exempt, as in
+        // Linux's tcp_disordered_ack: it carries no data to protect and answering it would storm.
+        bool pureAck = seg.Payload.Length == 0 && (seg.Flags & (TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst)) == 0;
+        // PAWS tolerance: the sender's clock ticks in ms and the mixnet reorders by up to seconds, so a
+        // segment is only "old" when its TSval lags TS.Recent by more than 2·SRTT (at least 200 ms, at most
+        // 5 s) — far less than the time the sequence space takes to wrap below multi-Gbit/s rates.
+        long pawsSlackMs = Math.Clamp(2 * _rtt.SrttUs / 1000, 200, 5000);
+        if (_tsOk && seg.Options.HasTimestamps && !seg.Rst && !pureAck && (int)(seg.Options.TsVal - _tsRecent) < -pawsSlackMs
             && State != TcpState.SynReceived)
         {
             _stack.Metrics.Drop(DropReason.TcpUnacceptable);

@@ -155,8 +155,9 @@ internal sealed partial class TcpConnection
             if (_undoState != null)
             {
                 _undoRetrans++;
-                if (!_eifelArmed && _tsOk && s.XmitCount == 2 && s.Seq == _sndUna)
+                if (!_eifelArmed && _tsOk && _inLossRecovery && s.XmitCount == 2 && s.Seq == _sndUna)
                 {
+                    // Only a timeout retransmission carries a fresh TSval (see below), so only it arms Eifel.
                     _eifelArmed = true;
                     _eifelTsVal = TsNow;
                 }
@@ -176,7 +177,20 @@ internal sealed partial class TcpConnection
             SendSyn();
             return;
         }
-        EmitWithAck(s.Seq, flags, _sndBuf, (int)(s.Seq - _sndBufSeq), s.DataLength);
+        // A retransmission after loss detection by RACK keeps the original TSval: on a path that reorders
+        // by hundreds of ms, a fresh TSval would advance the receiver's TS.Recent past originals still in
+        // flight, and PAWS (RFC 7323 §5) would discard them. Timeout retransmissions carry a fresh TSval so
+        // Eifel detection (RFC 3522) can tell a spurious timeout.
+        uint tsVal = TsNow;
+        if (s.XmitCount == 1)
+        {
+            s.FirstTsVal = tsVal;
+        }
+        else if (!_inLossRecovery)
+        {
+            tsVal = s.FirstTsVal;
+        }
+        EmitWithAck(s.Seq, flags, _sndBuf, (int)(s.Seq - _sndBufSeq), s.DataLength, tsVal);
     }
 
     /// <summary>Sends a pure ACK (with SACK / D-SACK blocks when there is anything to report).</summary>
@@ -189,13 +203,13 @@ internal sealed partial class TcpConnection
         EmitWithAck(_sndNxt, TcpFlags.Ack, null, 0, 0);
     }
 
-    private void EmitWithAck(uint seq, TcpFlags flags, ByteRing? data, int dataOffset, int dataLength)
+    private void EmitWithAck(uint seq, TcpFlags flags, ByteRing? data, int dataOffset, int dataLength, uint? tsVal = null)
     {
         var opts = TcpOptions.Empty;
         if (_tsOk)
         {
             opts.HasTimestamps = true;
-            opts.TsVal = TsNow;
+            opts.TsVal = tsVal ?? TsNow;
             opts.TsEcr = _tsRecent;
         }
         if (_sackOk)
@@ -207,12 +221,25 @@ internal sealed partial class TcpConnection
             {
                 opts.AddSack(d);
                 _dsack = null;
+                // RFC 2883 §4: if the duplicate lies inside an out-of-order block, that block comes second.
+                foreach (var b in _recentSacks)
+                {
+                    if (Seq.Le(b.Left, d.Left) && Seq.Ge(b.Right, d.Right))
+                    {
+                        opts.AddSack(b);
+                        break;
+                    }
+                }
             }
             foreach (var b in _recentSacks)
             {
                 if (opts.SackCount >= max)
                 {
                     break;
+                }
+                if (opts.SackCount > 0 && opts.GetSack(opts.SackCount - 1) == b)
+                {
+                    continue;
                 }
                 opts.AddSack(b);
             }

@@ -162,9 +162,9 @@ internal sealed partial class TcpConnection
             return;
         }
         long bw = BandwidthMax;
-        if (bw > 0 && _rtt.HasSample)
+        if (bw > 0 && _minSrttUs != long.MaxValue)
         {
-            _cc.Ssthresh = Math.Max(_cc.Ssthresh, (long)(0.85 * bw * _rtt.SrttUs / 1_000_000));
+            _cc.Ssthresh = Math.Max(_cc.Ssthresh, Math.Min((long)(1.1 * bw * _minSrttUs / 1_000_000), SavedCwnd()));
         }
     }
 
