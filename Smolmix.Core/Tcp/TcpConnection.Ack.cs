@@ -476,6 +476,9 @@ internal sealed partial class TcpConnection
 
     private int _rttSamples;
 
+    /// <summary>Loss never cuts the window below this multiple of the measured bandwidth-delay product.</summary>
+    private const double FloorGain = 1.25;
+
     /// <summary>
     /// Random loss is not congestion: a loss episode never cuts the window below 1.1 × the measured
     /// bandwidth-delay product (max delivery rate × minimum smoothed RTT), which keeps the pipe full
@@ -492,7 +495,7 @@ internal sealed partial class TcpConnection
         {
             return;
         }
-        long floor = Math.Min((long)(1.1 * bw * _minSrttUs / 1_000_000), _undoState is (long c, long _) ? c : long.MaxValue);
+        long floor = Math.Min((long)(FloorGain * bw * _minSrttUs / 1_000_000), _undoState is (long c, long _) ? c : long.MaxValue);
         floor = Math.Min(floor, SavedCwnd());
         if (_cc.Cwnd < floor)
         {

@@ -164,7 +164,7 @@ internal sealed partial class TcpConnection
         long bw = BandwidthMax;
         if (bw > 0 && _minSrttUs != long.MaxValue)
         {
-            _cc.Ssthresh = Math.Max(_cc.Ssthresh, Math.Min((long)(1.1 * bw * _minSrttUs / 1_000_000), SavedCwnd()));
+            _cc.Ssthresh = Math.Max(_cc.Ssthresh, Math.Min((long)(FloorGain * bw * _minSrttUs / 1_000_000), SavedCwnd()));
         }
     }
 
