@@ -1,0 +1,24 @@
+namespace Smolmix.Cli;
+
+/// <summary>The smolmix command line.</summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        string command = args.Length > 0 ? args[0] : "demo";
+        string[] rest = args.Length > 1 ? args[1..] : [];
+        switch (command)
+        {
+            case "demo":
+                return await DemoCommand.RunAsync(rest).ConfigureAwait(false);
+            case "-h":
+            case "--help":
+            case "help":
+                Console.WriteLine("usage: smolmix [demo [KiB]]");
+                return 0;
+            default:
+                Console.Error.WriteLine($"unknown command '{command}'; try 'smolmix help'");
+                return 2;
+        }
+    }
+}
