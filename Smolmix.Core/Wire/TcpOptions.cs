@@ -11,6 +11,9 @@ internal struct TcpOptions
     /// <summary>Most SACK blocks an option can carry (4 without timestamps, 3 with).</summary>
     public const int MaxSackBlocks = 4;
 
+    /// <summary>Largest options area a TCP header can carry (data offset 15 × 4 − 20).</summary>
+    public const int MaxLength = 40;
+
     private SackBlock _s0, _s1, _s2, _s3;
 
     /// <summary>MSS option value, 0 when absent.</summary>
@@ -116,8 +119,29 @@ internal struct TcpOptions
         return true;
     }
 
-    /// <summary>Encoded length including padding to a multiple of 4.</summary>
+    /// <summary>
+    /// Encoded length including padding to a multiple of 4. Never more than <see cref="MaxLength"/>: SACK
+    /// blocks that do not fit after the other options are left out (see <see cref="EncodedSackCount"/>).
+    /// </summary>
     public readonly int EncodedLength
+    {
+        get
+        {
+            int n = NonSackLength;
+            int blocks = EncodedSackCount;
+            if (blocks > 0) { n += 4 + 8 * blocks; }
+            return (n + 3) & ~3;
+        }
+    }
+
+    /// <summary>
+    /// How many SACK blocks <see cref="WriteTo"/> emits: <see cref="SackCount"/>, cut to what fits in
+    /// <see cref="MaxLength"/> after the other options (3 with timestamps, 4 without).
+    /// </summary>
+    public readonly int EncodedSackCount => SackCount <= 0 ? 0 : Math.Min(SackCount, Math.Max(0, MaxLength - NonSackLength - 4) / 8);
+
+    /// <summary>Encoded length of every option but SACK blocks (always a multiple of 4).</summary>
+    private readonly int NonSackLength
     {
         get
         {
@@ -130,14 +154,14 @@ internal struct TcpOptions
                 if (HasTimestamps) { n += 12; }
             }
             if (WindowScale >= 0) { n += 4; }
-            if (SackCount > 0) { n += 4 + 8 * SackCount; }
-            return (n + 3) & ~3;
+            return n;
         }
     }
 
     /// <summary>
     /// Writes the options in Linux's order (MSS, SACK-permitted, timestamps, NOP, window scale;
-    /// SACK blocks after NOP NOP), padded with NOPs/EOL to a multiple of 4. Returns bytes written.
+    /// SACK blocks after NOP NOP), padded with NOPs/EOL to a multiple of 4, never more than
+    /// <see cref="MaxLength"/> bytes. Returns bytes written (<see cref="EncodedLength"/>).
     /// </summary>
     public readonly int WriteTo(Span<byte> d)
     {
@@ -175,11 +199,12 @@ internal struct TcpOptions
             d[i] = 1; d[i + 1] = 3; d[i + 2] = 3; d[i + 3] = (byte)WindowScale;
             i += 4;
         }
-        if (SackCount > 0)
+        int blocks = EncodedSackCount;
+        if (blocks > 0)
         {
-            d[i] = 1; d[i + 1] = 1; d[i + 2] = 5; d[i + 3] = (byte)(2 + 8 * SackCount);
+            d[i] = 1; d[i + 1] = 1; d[i + 2] = 5; d[i + 3] = (byte)(2 + 8 * blocks);
             i += 4;
-            for (int b = 0; b < SackCount; b++)
+            for (int b = 0; b < blocks; b++)
             {
                 SackBlock s = GetSack(b);
                 BinaryPrimitives.WriteUInt32BigEndian(d[i..], s.Left);
