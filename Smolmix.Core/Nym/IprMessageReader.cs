@@ -18,8 +18,11 @@ internal static class IprMessageReader
     /// Reads a message from the exit. Returns false for a frame with an empty payload (an Open
     /// frame), which carries no IPR message.
     /// </summary>
+    /// <param name="message">The whole mixnet message.</param>
+    /// <param name="envelope">The response and its stream, when the method returns true.</param>
+    /// <param name="tolerateV10WithoutMtu">Accept a v10 connect success that lacks the MTU field (as some exits send), reporting no MTU.</param>
     /// <exception cref="NymProtocolException">The message is malformed or breaks the framing rule.</exception>
-    public static bool TryReadResponse(ReadOnlyMemory<byte> message, out IprEnvelope<IprResponse> envelope)
+    public static bool TryReadResponse(ReadOnlyMemory<byte> message, out IprEnvelope<IprResponse> envelope, bool tolerateV10WithoutMtu = false)
     {
         envelope = default;
         if (!TryUnframe(message, out ReadOnlyMemory<byte> payload, out ulong? streamId, out uint sequence))
@@ -27,7 +30,7 @@ internal static class IprMessageReader
             return false;
         }
 
-        IprResponse response = IprResponse.Decode(payload);
+        IprResponse response = IprResponse.Decode(payload, tolerateV10WithoutMtu);
         CheckFraming(response.Version, streamId.HasValue);
         envelope = new IprEnvelope<IprResponse>(response, streamId, sequence);
         return true;

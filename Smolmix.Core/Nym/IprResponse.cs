@@ -69,8 +69,13 @@ internal abstract record IprResponse(byte Version)
     /// Decodes a whole response of version 8, 9 or 10. The bundle of a data response is a slice
     /// of <paramref name="message"/>, not a copy.
     /// </summary>
+    /// <param name="message">The whole IPR response.</param>
+    /// <param name="tolerateV10WithoutMtu">
+    /// Accept a v10 connect success that ends where the MTU should start (a v9-shaped body), as
+    /// the later WASM client does; the result then has no MTU. Strict decoding rejects it.
+    /// </param>
     /// <exception cref="NymProtocolException">The message is malformed, truncated, of an unknown version or has trailing bytes.</exception>
-    public static IprResponse Decode(ReadOnlyMemory<byte> message)
+    public static IprResponse Decode(ReadOnlyMemory<byte> message, bool tolerateV10WithoutMtu = false)
     {
         var reader = new BincodeReader(message.Span);
         byte version = reader.ReadU8();
@@ -82,7 +87,7 @@ internal abstract record IprResponse(byte Version)
         IprResponse response = reader.ReadEnumTag() switch
         {
             DataTag => new IprDataResponse(version, message[reader.ReadBytesRange()]),
-            ControlTag => ReadControl(ref reader, version),
+            ControlTag => ReadControl(ref reader, version, tolerateV10WithoutMtu),
             var tag => throw new NymProtocolException($"Unknown IPR response data tag {tag}."),
         };
         reader.EnsureEnd();
@@ -108,7 +113,7 @@ internal abstract record IprResponse(byte Version)
         }
     }
 
-    private static IprResponse ReadControl(ref BincodeReader reader, byte version)
+    private static IprResponse ReadControl(ref BincodeReader reader, byte version, bool tolerateMissingMtu)
     {
         uint kind = reader.ReadEnumTag();
         switch (kind)
@@ -121,7 +126,7 @@ internal abstract record IprResponse(byte Version)
                     case 0:
                         IPAddress v4 = reader.ReadIpv4();
                         IPAddress v6 = reader.ReadIpv6();
-                        ushort? mtu = IprVersion.HasMtu(version) ? reader.ReadVarU16() : null;
+                        ushort? mtu = IprVersion.HasMtu(version) && !(tolerateMissingMtu && reader.Remaining == 0) ? reader.ReadVarU16() : null;
                         return new IprConnectSuccess(version, id, v4, v6, mtu);
                     case 1:
                         var reason = (IprConnectFailureReason)ReadReason(ref reader, (uint)IprConnectFailureReason.Other);
