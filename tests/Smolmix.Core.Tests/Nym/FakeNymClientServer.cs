@@ -18,7 +18,7 @@ internal sealed class FakeNymClientServer : IAsyncDisposable
 {
     private const string WebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    private readonly TcpListener _listener;
+    private readonly System.Net.Sockets.TcpListener _listener;
     private readonly CancellationTokenSource _cts = new();
     private readonly Task _acceptLoop;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -30,7 +30,7 @@ internal sealed class FakeNymClientServer : IAsyncDisposable
 
     public FakeNymClientServer()
     {
-        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Endpoint = new Uri($"ws://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
         _acceptLoop = AcceptLoopAsync();
