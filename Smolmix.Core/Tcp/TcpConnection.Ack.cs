@@ -133,8 +133,9 @@ internal sealed partial class TcpConnection
                 {
                     continue; // stale or bogus block
                 }
-                foreach (var s in _rtx)
+                for (int i = _rtx.IndexOfFirstEndingAfter(blk.Left); i < _rtx.Count; i++)
                 {
+                    var s = _rtx[i];
                     if (Seq.Ge(s.Seq, blk.Right))
                     {
                         break;
@@ -386,6 +387,12 @@ internal sealed partial class TcpConnection
             if (s.Sacked || s.Lost)
             {
                 continue;
+            }
+            if (s.XmitCount == 1 && s.XmitTime > _rackXmitTime)
+            {
+                // Original transmissions go out in sequence order, so every later segment was sent after
+                // the RACK segment too (or is a retransmission, sent later still): nothing more to check.
+                break;
             }
             if (s.XmitTime > _rackXmitTime || (s.XmitTime == _rackXmitTime && Seq.Ge(s.End, _rackEndSeq)))
             {

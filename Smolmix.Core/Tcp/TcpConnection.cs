@@ -30,7 +30,7 @@ internal sealed partial class TcpConnection
     private bool _finQueued;
     private bool _finSent;
     private uint _finSeq;
-    private readonly List<SentSegment> _rtx = new();
+    private readonly RetransmitQueue _rtx = new();
     private long _sackedBytes;
     private long _lostBytes;           // marked lost, not yet retransmitted
 

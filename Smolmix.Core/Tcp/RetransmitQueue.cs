@@ -1,0 +1,110 @@
+namespace Smolmix.Tcp;
+
+/// <summary>
+/// The retransmission queue: sent, not yet cumulatively acknowledged segments in sequence order, in a
+/// growable circular array. Removing acknowledged segments from the front is O(count removed), and a
+/// binary search finds the first segment at or after a sequence number, so SACK processing does not
+/// walk a multi-megabyte window segment by segment.
+/// </summary>
+internal sealed class RetransmitQueue
+{
+    private SentSegment[] _items = new SentSegment[64];
+    private int _head;
+
+    /// <summary>Segments held.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Segment <paramref name="index"/> from the front (sequence order).</summary>
+    public SentSegment this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index));
+            }
+            return _items[(_head + index) & (_items.Length - 1)];
+        }
+    }
+
+    /// <summary>Appends a segment (it must follow the last one in sequence space).</summary>
+    public void Add(SentSegment segment)
+    {
+        if (Count == _items.Length)
+        {
+            var bigger = new SentSegment[_items.Length * 2];
+            for (int i = 0; i < Count; i++)
+            {
+                bigger[i] = _items[(_head + i) & (_items.Length - 1)];
+            }
+            _items = bigger;
+            _head = 0;
+        }
+        _items[(_head + Count) & (_items.Length - 1)] = segment;
+        Count++;
+    }
+
+    /// <summary>Removes <paramref name="count"/> segments; only removal from the front is supported.</summary>
+    public void RemoveRange(int index, int count)
+    {
+        if (index != 0 || count < 0 || count > Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count));
+        }
+        for (int i = 0; i < count; i++)
+        {
+            _items[(_head + i) & (_items.Length - 1)] = null!;
+        }
+        _head = (_head + count) & (_items.Length - 1);
+        Count -= count;
+    }
+
+    /// <summary>Removes everything.</summary>
+    public void Clear()
+    {
+        Array.Clear(_items);
+        _head = 0;
+        Count = 0;
+    }
+
+    /// <summary>Index of the first segment whose end is after <paramref name="seq"/> (Count if none).</summary>
+    public int IndexOfFirstEndingAfter(uint seq)
+    {
+        int lo = 0, hi = Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (Seq.Le(this[mid].End, seq))
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /// <summary>Enumerates front to back.</summary>
+    public Enumerator GetEnumerator() => new(this);
+
+    /// <summary>Allocation-free enumerator.</summary>
+    public struct Enumerator
+    {
+        private readonly RetransmitQueue _q;
+        private int _i;
+
+        internal Enumerator(RetransmitQueue q)
+        {
+            _q = q;
+            _i = -1;
+        }
+
+        /// <summary>Current segment.</summary>
+        public readonly SentSegment Current => _q[_i];
+
+        /// <summary>Advances.</summary>
+        public bool MoveNext() => ++_i < _q.Count;
+    }
+}
