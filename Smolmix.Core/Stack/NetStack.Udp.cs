@@ -130,15 +130,22 @@ public sealed partial class NetStack
             }
             int ipLen = IpHeaderLength(r);
             int total = ipLen + UdpHeader.Length + payload.Length;
-            if (total > Options.Mtu)
+            if (UdpHeader.Length + payload.Length > 65535 - (r.IsV6 ? 0 : ipLen))
             {
                 throw new SocketException((int)SocketError.MessageSize);
             }
-            Span<byte> buf = _tx;
+            Span<byte> buf = total <= _tx.Length ? _tx : new byte[total];
             payload.CopyTo(buf[(ipLen + UdpHeader.Length)..]);
             UdpHeader.Write(buf[ipLen..], localPort, (ushort)remote.Port, payload.Length, local, r);
             WriteIpHeader(buf, local, r, IpProtocol.Udp, UdpHeader.Length + payload.Length, dontFragment: false);
-            Emit(buf[..total]);
+            if (total <= Options.Mtu)
+            {
+                Emit(buf[..total]);
+            }
+            else if (!Fragmenter.TryFragment(buf[..total], Options.Mtu, (uint)Rng.Next(), Emit, out _, out _))
+            {
+                throw new SocketException((int)SocketError.MessageSize);
+            }
         }
         FlushOutput();
     }
