@@ -183,6 +183,18 @@ public class IprResponseTests
     }
 
     [Fact]
+    public void TolerantModeAcceptsAV10SuccessWithoutMtu()
+    {
+        byte[] v9Shaped = Hex("0a01002a000a00000200000000000000000000000000000001");
+        Assert.Throws<NymProtocolException>(() => IprResponse.Decode(v9Shaped));
+        var success = (IprConnectSuccess)IprResponse.Decode(v9Shaped, tolerateV10WithoutMtu: true);
+        Assert.Equal(10, success.Version);
+        Assert.Null(success.Mtu);
+        Assert.Equal((ushort)1500, ((IprConnectSuccess)IprResponse.Decode(Hex("0a01002a000a00000200000000000000000000000000000001fb05dc"), tolerateV10WithoutMtu: true)).Mtu);
+        Assert.Throws<NymProtocolException>(() => IprResponse.Decode(Hex("0a01002a000a00000200000000000000000000000000000001fb05"), tolerateV10WithoutMtu: true));
+    }
+
+    [Fact]
     public void MtuFieldMustMatchVersion()
     {
         Assert.Throws<InvalidOperationException>(() => new IprConnectSuccess(10, 1, IPAddress.Any, IPAddress.IPv6Any, null).ToArray());
