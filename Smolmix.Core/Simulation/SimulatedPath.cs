@@ -41,7 +41,7 @@ internal sealed class SimulatedPath
     /// Client connects to the server and sends <paramref name="bytes"/> of seeded random data; the server
     /// reads everything. Returns when the server has all bytes (and the FIN) or at <paramref name="limit"/>.
     /// </summary>
-    public TransferResult RunTransfer(long bytes, TimeSpan limit, bool clientSends = true, bool useV6 = false)
+    public TransferResult RunTransfer(long bytes, TimeSpan limit, bool clientSends = true, bool useV6 = false, Action<TimeSpan, TcpConnection>? trace = null, TimeSpan? traceInterval = null)
     {
         var listener = Server.Listen(80);
         var target = new IPEndPoint(useV6 ? IPAddress.Parse("fc00::1") : IPAddress.Parse("10.0.0.1"), 80);
@@ -56,8 +56,18 @@ internal sealed class SimulatedPath
         var rbuf = new byte[256 * 1024];
         TimeSpan dataStart = TimeSpan.Zero;
         bool done = false;
+        TimeSpan nextTrace = TimeSpan.Zero;
         while (Clock.Now < limit && !done)
         {
+            if (trace is not null && Clock.Now >= nextTrace)
+            {
+                var tc = clientSends ? clientConn : serverConn;
+                if (tc is not null)
+                {
+                    trace(Clock.Now, tc);
+                }
+                nextTrace = Clock.Now + (traceInterval ?? TimeSpan.FromSeconds(1));
+            }
             if (!Clock.RunNext())
             {
                 break;

@@ -11,7 +11,7 @@ public sealed class StackMetrics : IDisposable
 {
     private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
     private long _packetsIn, _packetsOut, _bytesIn, _bytesOut;
-    private long _tcpRetransmits, _tcpRto, _tcpTlp, _tcpRecoveries, _tcpSpurious, _tcpDsack, _tcpEstablished, _tcpZwp, _tcpPmtu;
+    private long _tcpRandomLoss, _tcpRetransmits, _tcpRto, _tcpTlp, _tcpRecoveries, _tcpSpurious, _tcpDsack, _tcpEstablished, _tcpZwp, _tcpPmtu;
     private long _tcpBytesReceived, _tcpBytesAcked, _tcpBytesQueued;
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
@@ -67,6 +67,9 @@ public sealed class StackMetrics : IDisposable
     /// <summary>TCP fast-recovery episodes entered.</summary>
     public long TcpRecoveries => Volatile.Read(ref _tcpRecoveries);
 
+    /// <summary>Loss episodes judged random (no queue on the path) and answered with a mild backoff.</summary>
+    public long TcpRandomLosses => Volatile.Read(ref _tcpRandomLoss);
+
     /// <summary>Congestion responses undone as spurious (Eifel / D-SACK).</summary>
     public long TcpSpuriousUndos => Volatile.Read(ref _tcpSpurious);
 
@@ -89,6 +92,7 @@ public sealed class StackMetrics : IDisposable
     internal void PacketIn(int bytes) { Interlocked.Increment(ref _packetsIn); Interlocked.Add(ref _bytesIn, bytes); }
     internal void PacketOut(int bytes) { Interlocked.Increment(ref _packetsOut); Interlocked.Add(ref _bytesOut, bytes); }
     internal void TcpRetransmit() => Interlocked.Increment(ref _tcpRetransmits);
+    internal void TcpRandomLoss() => Interlocked.Increment(ref _tcpRandomLoss);
     internal void TcpRto() => Interlocked.Increment(ref _tcpRto);
     internal void TcpTailLossProbe() => Interlocked.Increment(ref _tcpTlp);
     internal void TcpRecoveryEpisode() => Interlocked.Increment(ref _tcpRecoveries);

@@ -219,9 +219,17 @@ internal sealed partial class TcpConnection
                 _undoState = null;
             }
         }
-        else if (newlyAcked > 0 && _cwndLimited)
+        // Growth counts bytes newly delivered (cumulatively or selectively acknowledged), so it continues
+        // through a random-loss episode, where the cumulative ACK waits for a retransmission.
+        if ((!(_inRecovery || _inLossRecovery) || (_inRecovery && _randomLossEpisode)) && newlyDelivered > 0 && _cwndLimited)
         {
-            _cc.OnAck(newlyAcked, now, _rtt.SrttUs);
+            if (_o.PathModel && _cc.InSlowStart && IsQueueBuilding())
+            {
+                // Delay-based slow-start exit (in the spirit of HyStart++, RFC 9406): the RTT has risen
+                // well above the base, so the pipe is full and growing further only builds a queue.
+                _cc.Ssthresh = _cc.Cwnd;
+            }
+            _cc.OnAck(newlyDelivered, now, _rtt.SrttUs);
             ApplyPathCap();
         }
         _cwndLimited = false;
@@ -326,19 +334,12 @@ internal sealed partial class TcpConnection
         }
     }
 
-    // Per-packet RTT extremes over two alternating 10 s buckets (a cheap windowed max/min).
+    // Largest per-packet RTT deviation over two alternating 10 s buckets (a cheap windowed max).
     private long _spreadBucketStart;
-    private long _curMax, _curMin = long.MaxValue, _prevMax, _prevMin = long.MaxValue;
+    private long _curMax, _prevMax;
 
-    private long RttSpreadUs
-    {
-        get
-        {
-            long max = Math.Max(_curMax, _prevMax);
-            long min = Math.Min(_curMin, _prevMin);
-            return max > min && min != long.MaxValue ? max - min : 0;
-        }
-    }
+    /// <summary>Twice the largest recent deviation of a per-packet RTT from SRTT: the reordering extent.</summary>
+    private long RttSpreadUs => 2 * Math.Max(_curMax, _prevMax);
 
     private void TrackRttSpread(long rtt)
     {
@@ -346,13 +347,14 @@ internal sealed partial class TcpConnection
         if (now - _spreadBucketStart > 10_000_000)
         {
             _prevMax = _curMax;
-            _prevMin = _curMin;
             _curMax = 0;
-            _curMin = long.MaxValue;
             _spreadBucketStart = now;
         }
-        _curMax = Math.Max(_curMax, rtt);
-        _curMin = Math.Min(_curMin, rtt);
+        // Deviation from the smoothed RTT rather than raw extremes: a queue that grows or drains moves
+        // SRTT with it, so only the per-packet jitter (which is what reorders packets) is measured.
+        long srtt = _rtt.HasSample ? _rtt.SrttUs : rtt;
+        long dev = Math.Abs(rtt - srtt);
+        _curMax = Math.Max(_curMax, dev);
     }
 
     private long ReorderWindowUs()
@@ -426,14 +428,48 @@ internal sealed partial class TcpConnection
             return;
         }
         _inRecovery = true;
+        _randomLossEpisode = false;
         _recoveryPoint = _sndNxt;
         _undoState = _cc.SaveState();
         _undoRetrans = 0;
         _undoMarker = _sndUna;
         _eifelArmed = false;
         _stack.Metrics.TcpRecoveryEpisode();
+        if (_o.PathModel && !IsQueueBuilding())
+        {
+            // Veno-style loss classification (Fu & Liew, 2003): the RTT shows no standing queue, so the
+            // loss was random (the mixnet drops packets regardless of load). Back off gently and keep
+            // slow start's threshold, instead of a multiplicative decrease the path does not call for.
+            _stack.Metrics.TcpRandomLoss();
+            _randomLossEpisode = true;
+            _cc.Cwnd = Math.Max((long)(_cc.Cwnd * RandomLossBeta), 2L * Smss);
+            if (!_cc.InSlowStart)
+            {
+                _cc.Ssthresh = _cc.Cwnd;
+            }
+            return;
+        }
         _cc.OnCongestionEvent(now);
         ApplyPathFloor();
+    }
+
+    // The current fast-recovery episode was judged random loss: the window keeps growing through it.
+    private bool _randomLossEpisode;
+
+    /// <summary>Window multiplier after a loss judged random rather than congestive.</summary>
+    private const double RandomLossBeta = 0.9;
+
+    /// <summary>
+    /// True when the smoothed RTT sits well above the path's base RTT (the minimum smoothed RTT): the
+    /// bottleneck is queueing our data, so a loss now is a congestion signal.
+    /// </summary>
+    private bool IsQueueBuilding()
+    {
+        if (_minSrttUs == long.MaxValue || !_rtt.HasSample)
+        {
+            return false; // no base yet: early losses on this path are far more likely random
+        }
+        return _rtt.SrttUs > _minSrttUs + Math.Max(_minSrttUs * 3 / 10, 2 * _rtt.RttVarUs);
     }
 
     private void StartRound()

@@ -384,7 +384,8 @@ internal sealed partial class TcpConnection
 
     private void AutotuneReceive()
     {
-        // Dynamic right-sizing: if the peer delivered more than half the budget within one RTT and the
+        // Dynamic right-sizing: if the peer delivered more than a quarter of the budget within one RTT (a hole
+        // held through loss recovery on a reordering path blocks about three RTTs of data behind it) and the
         // application keeps up, double the budget (up to the maximum).
         long rtt = _rtt.HasSample ? _rtt.SrttUs : 200_000;
         if (_rcvRoundStartUs == 0)
@@ -396,7 +397,7 @@ internal sealed partial class TcpConnection
         {
             return;
         }
-        if (_rcvRoundBytes * 2 >= _rcvBudget && _rcvBudget < _o.TcpMaxReceiveBufferSize)
+        if (_rcvRoundBytes * 4 >= _rcvBudget && _rcvBudget < _o.TcpMaxReceiveBufferSize)
         {
             _rcvBudget = Math.Min(_rcvBudget * 2, _o.TcpMaxReceiveBufferSize);
             _rcvBuf.RaiseMaxCapacity(_rcvBudget);

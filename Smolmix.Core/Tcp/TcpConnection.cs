@@ -184,6 +184,10 @@ internal sealed partial class TcpConnection
     public TcpConnectionInfo Info => new(State, _cc.Cwnd, _cc.Ssthresh, _rtt.SrttUs, _rtt.RttVarUs, _rtt.MinRttUs,
         _rcvBudget, _sndWnd, RetransmittedSegments, SpuriousRetransmits, BandwidthMax, _reoWndMult);
 
+    /// <summary>One-line trace of the sender state (simulation diagnostics).</summary>
+    internal string TraceLine() =>
+        $"cwnd {_cc.Cwnd / 1000}K ssth {(_cc.Ssthresh == long.MaxValue ? -1 : _cc.Ssthresh / 1000)}K pipe {Pipe / 1000}K flight {(uint)(_sndNxt - _sndUna) / 1000}K sacked {_sackedBytes / 1000}K lost {_lostBytes / 1000}K wnd {_sndWnd / 1000}K srtt {_rtt.SrttUs / 1000} minSrtt {(_minSrttUs == long.MaxValue ? -1 : _minSrttUs / 1000)} bw {BandwidthMax / 1000} rec {(_inRecovery ? "R" : "")}{(_inLossRecovery ? "L" : "")} reo {ReorderWindowUs() / 1000} del {_delivered / 1000}K";
+
     /// <summary>Segments retransmitted over the connection's life.</summary>
     public long RetransmittedSegments { get; private set; }
 

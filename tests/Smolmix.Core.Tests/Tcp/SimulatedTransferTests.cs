@@ -42,7 +42,7 @@ public class SimulatedTransferTests
             RateBytesPerSecond = 100_000,
         };
         var path = new SimulatedPath(Dir(seed), Dir(seed + 100));
-        var r = path.RunTransfer(4 << 20, TimeSpan.FromSeconds(600));
+        var r = path.RunTransfer(4 << 20, TimeSpan.FromSeconds(600), trace: Environment.GetEnvironmentVariable("SMOLMIX_TRACE") is null ? null : (t, c) => _out.WriteLine($"{t.TotalSeconds,6:0.0} {c.TraceLine()}"));
         double fraction = r.Bytes / r.DataElapsed.TotalSeconds / 100_000;
         var m = path.Client.Metrics;
         _out.WriteLine($"loss {loss}: {r.Bytes} B in {r.DataElapsed.TotalSeconds:0.0} s = {fraction:0.000} of the bottleneck; " +
