@@ -12,7 +12,7 @@ namespace Smolmix.Benchmarks;
 public static class KernelComparison
 {
     private const string Usage =
-        "compare-kernel [--mib N (256)] [--rounds N (5)] [--write-kib N (64)] [--read-kib N (256)] [--mtu N (1420)]";
+        "compare-kernel [--mib N (256)] [--rounds N (5)] [--write-kib N (64)] [--read-kib N (256)] [--mtu N (1420)] [--pool-stats]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -28,6 +28,7 @@ public static class KernelComparison
         int readSize = (int)a.Long("--read-kib", 256) * 1024;
         int mtu = (int)a.Long("--mtu", 1420);
         int ourMss = mtu - 40;
+        bool poolStats = a.Flag("--pool-stats");
         a.ThrowIfUnused();
 
         var write = new byte[writeSize];
@@ -40,14 +41,17 @@ public static class KernelComparison
             ("kernel-mss", () => StreamPair.KernelLoopbackAsync(ourMss)),
             ("smolmix", () => StreamPair.SmolmixInMemoryAsync(mtu)),
         };
+        // Opt-in: an event listener on ArrayPool adds a little cost to every pool miss.
+        using var pool = poolStats ? new ArrayPoolMonitor() : null;
         var results = contenders.ToDictionary(c => c.Key, _ => new List<(double MBps, double CpuSecPerGB)>());
 
         Console.WriteLine($"compare-kernel: {bytes >> 20} MiB per transfer, {rounds} rounds (+1 warm-up), writes {writeSize / 1024} KiB, reads {readSize / 1024} KiB, " +
                           $"{Environment.ProcessorCount} CPUs, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine("kernel-mss clamps the kernel's MSS (TCP_MAXSEG) to Smolmix's " + ourMss + " so both handle the same segment count.");
         Console.WriteLine("CPU = process user+system time per GB moved (loopback softirq work is mostly charged to the process).");
+        Console.WriteLine("alloc = managed bytes allocated per MiB moved; pool (--pool-stats) = ArrayPool misses (new arrays) / buffers dropped on return, per MiB.");
         Console.WriteLine();
-        Console.WriteLine($"{"round",-6}{"stack",-30}{"MB/s",10}{"CPU s/GB",10}");
+        Console.WriteLine($"{"round",-6}{"stack",-30}{"MB/s",10}{"CPU s/GB",10}{"alloc/MiB",11}{"pool/MiB",12}");
         for (int round = 0; round <= rounds; round++)
         {
             // Alternate the order so drift (thermal, neighbours) does not favour one contender.
@@ -62,16 +66,20 @@ public static class KernelComparison
                 var proc = Process.GetCurrentProcess();
                 var cpu0 = proc.TotalProcessorTime;
                 var before = pair.Counters?.Invoke();
+                long alloc0 = GC.GetTotalAllocatedBytes(false), poolAlloc0 = pool?.Allocated ?? 0, poolDrop0 = pool?.Dropped ?? 0;
                 var sw = Stopwatch.StartNew();
                 await StreamPair.TransferAsync(pair.Sender, pair.Receiver, bytes, write, read, writeSize).ConfigureAwait(false);
                 sw.Stop();
                 proc.Refresh();
+                double mib = bytes / (double)(1 << 20);
+                double allocPerMiB = (GC.GetTotalAllocatedBytes(false) - alloc0) / mib;
+                string poolPerMiB = pool is null ? "-" : $"{(pool.Allocated - poolAlloc0) / mib:0.0}/{(pool.Dropped - poolDrop0) / mib:0.0}";
                 double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
                 double mbps = bytes / sw.Elapsed.TotalSeconds / 1e6;
                 double cpuPerGB = cpu / (bytes / 1e9);
                 string label = round == 0 ? "warm" : round.ToString(CultureInfo.InvariantCulture);
                 string extra = before is StackCounters b0 ? "   " + (pair.Counters!() - b0) : "";
-                Console.WriteLine($"{label,-6}{pair.Name,-30}{mbps,10:N1}{cpuPerGB,10:N2}{extra}");
+                Console.WriteLine($"{label,-6}{pair.Name,-30}{mbps,10:N1}{cpuPerGB,10:N2}{FormatBytes(allocPerMiB),11}{poolPerMiB,12}{extra}");
                 if (round > 0)
                 {
                     results[key].Add((mbps, cpuPerGB));
@@ -93,6 +101,8 @@ public static class KernelComparison
         Console.WriteLine($"median of per-round ratios (vs kernel) {Median(perRound),6:0.000}");
         return 0;
     }
+
+    private static string FormatBytes(double b) => b >= 1 << 20 ? $"{b / (1 << 20):0.00} MiB" : b >= 1024 ? $"{b / 1024:0.0} KiB" : $"{b:0} B";
 
     internal static double Median(IEnumerable<double> values)
     {
