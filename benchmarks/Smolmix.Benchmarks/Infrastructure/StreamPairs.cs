@@ -27,9 +27,14 @@ public sealed class StreamPair : IAsyncDisposable
 
     public Stream Receiver { get; }
 
-    /// <summary>Two Smolmix stacks joined by an <see cref="InMemoryPacketLink"/>; client sends to server.</summary>
+    /// <summary>
+    /// Two Smolmix stacks joined by an <see cref="InMemoryPacketLink"/>; client sends to server. Both the
+    /// link and <see cref="StackOptions.Mtu"/> get <paramref name="mtu"/> (the stack uses the smaller of the two).
+    /// </summary>
     public static async Task<StreamPair> SmolmixInMemoryAsync(int mtu = 1420, StackOptions? options = null)
     {
+        options = options?.Clone() ?? new StackOptions();
+        options.Mtu = mtu;
         var (a, b) = InMemoryPacketLink.CreatePair(mtu);
         var client = NetStack.Start(a, IPAddress.Parse("10.0.0.2"), options: options);
         var server = NetStack.Start(b, IPAddress.Parse("10.0.0.1"), options: options);
