@@ -2,13 +2,23 @@ using BenchmarkDotNet.Running;
 
 namespace Smolmix.Benchmarks;
 
-/// <summary>Entry point: BenchmarkDotNet switcher over every benchmark in this assembly.</summary>
+/// <summary>
+/// Entry point. <c>compare-kernel</c> and <c>mixnet-path</c> run the stand-alone comparisons; anything
+/// else goes to the BenchmarkDotNet switcher (e.g. <c>--filter *Wire*</c>).
+/// </summary>
 public static class Program
 {
-    /// <summary>Runs the benchmarks named on the command line.</summary>
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-        return 0;
+        switch (args.FirstOrDefault())
+        {
+            case "compare-kernel":
+                return await KernelComparison.RunAsync(args[1..]).ConfigureAwait(false);
+            case "mixnet-path":
+                return MixnetPathBenchmark.Run(args[1..]);
+            default:
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+                return 0;
+        }
     }
 }
