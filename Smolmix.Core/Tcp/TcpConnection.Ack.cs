@@ -519,6 +519,9 @@ internal sealed partial class TcpConnection
 
     private int _rttSamples;
 
+    /// <summary>Congestion-avoidance growth stops at this multiple of the measured bandwidth-delay product.</summary>
+    private const double CapGain = 1.5;
+
     /// <summary>Loss never cuts the window below this multiple of the measured bandwidth-delay product.</summary>
     private const double FloorGain = 1.25;
 
@@ -569,8 +572,8 @@ internal sealed partial class TcpConnection
         {
             return;
         }
-        long gain = _cc.InSlowStart ? 4 : 2;
-        long cap = Math.Max(gain * bw * _minSrttUs / 1_000_000, (long)_o.InitialWindowSegments * Smss);
+        double gain = _cc.InSlowStart ? 4 : CapGain;
+        long cap = Math.Max((long)(gain * bw * _minSrttUs / 1_000_000), (long)_o.InitialWindowSegments * Smss);
         if (_cc.Cwnd > cap)
         {
             _cc.Cwnd = cap;
