@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace Smolmix.Devices;
 
-/// <summary>A packet copied into an <see cref="ArrayPool{T}.Shared"/> buffer.</summary>
+/// <summary>A packet copied into a <see cref="PacketBuffers"/> buffer.</summary>
 internal readonly struct PooledPacket
 {
     private PooledPacket(byte[] buffer, int length)
@@ -26,7 +26,7 @@ internal readonly struct PooledPacket
     /// <summary>Rents a buffer and copies <paramref name="packet"/> into it.</summary>
     public static PooledPacket Copy(ReadOnlySpan<byte> packet)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(packet.Length);
+        var buffer = PacketBuffers.Rent(packet.Length);
         packet.CopyTo(buffer);
         return new PooledPacket(buffer, packet.Length);
     }
@@ -40,5 +40,5 @@ internal readonly struct PooledPacket
     }
 
     /// <summary>Returns the buffer to the pool; the packet must not be used afterwards.</summary>
-    public void Return() => ArrayPool<byte>.Shared.Return(Buffer);
+    public void Return() => PacketBuffers.Return(Buffer);
 }

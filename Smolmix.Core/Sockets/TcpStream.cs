@@ -82,10 +82,45 @@ public sealed class TcpStream : Stream
     /// <inheritdoc/>
     public override int Read(Span<byte> buffer)
     {
-        byte[] tmp = new byte[buffer.Length];
-        int n = ReadAsync(tmp).AsTask().GetAwaiter().GetResult();
-        tmp.AsSpan(0, n).CopyTo(buffer);
-        return n;
+        while (true)
+        {
+            Task wait;
+            lock (_stack.Sync)
+            {
+                if (TryReadLocked(buffer, out int n))
+                {
+                    return n;
+                }
+                wait = _signal.WaitTask;
+            }
+            wait.GetAwaiter().GetResult();
+        }
+    }
+
+    // Under the lock: completes a read if data, EOF or an error is at hand; false when it must wait.
+    private bool TryReadLocked(Span<byte> buffer, out int read)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var c = Connection;
+        read = 0;
+        if (c.Readable > 0)
+        {
+            read = buffer.Length == 0 ? 0 : c.Read(buffer);
+            return true;
+        }
+        if (c.ReceiveClosed)
+        {
+            return true;
+        }
+        if (c.State == TcpState.Closed)
+        {
+            if (c.Error == SocketError.Success)
+            {
+                return true;
+            }
+            throw Failure(c.Error);
+        }
+        return false;
     }
 
     /// <inheritdoc/>
@@ -103,29 +138,9 @@ public sealed class TcpStream : Stream
             Task wait;
             lock (_stack.Sync)
             {
-                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-                var c = Connection;
-                if (c.Readable > 0)
+                if (TryReadLocked(buffer.Span, out int n))
                 {
-                    if (buffer.Length == 0)
-                    {
-                        return 0;
-                    }
-                    int n = c.Read(buffer.Span);
-                    _stack.FlushOutput();
                     return n;
-                }
-                if (c.ReceiveClosed)
-                {
-                    return 0;
-                }
-                if (c.State == TcpState.Closed)
-                {
-                    if (c.Error == SocketError.Success)
-                    {
-                        return 0;
-                    }
-                    throw Failure(c.Error);
                 }
                 cancellationToken.ThrowIfCancellationRequested();
                 wait = _signal.WaitTask;
@@ -142,7 +157,48 @@ public sealed class TcpStream : Stream
     }
 
     /// <inheritdoc/>
-    public override void Write(ReadOnlySpan<byte> buffer) => WriteAsync(buffer.ToArray()).AsTask().GetAwaiter().GetResult();
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_stack.Sync)
+            {
+                if (TryWriteLocked(ref buffer))
+                {
+                    return;
+                }
+                wait = _signal.WaitTask;
+            }
+            wait.GetAwaiter().GetResult();
+        }
+    }
+
+    // Under the lock: queues as much as fits; true once everything is queued.
+    private bool TryWriteLocked(ref ReadOnlySpan<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var c = Connection;
+        if (c.State == TcpState.Closed)
+        {
+            throw Failure(c.Error == SocketError.Success ? SocketError.Shutdown : c.Error);
+        }
+        if (!c.IsSynchronized && c.State != TcpState.SynReceived)
+        {
+            throw Failure(SocketError.NotConnected);
+        }
+        if (c.State is TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait)
+        {
+            throw new IOException("The stream was shut down for writing.", new SocketException((int)SocketError.Shutdown));
+        }
+        if (buffer.IsEmpty)
+        {
+            return true;
+        }
+        int n = c.Write(buffer);
+        buffer = buffer[n..];
+        return buffer.IsEmpty;
+    }
 
     /// <inheritdoc/>
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -159,29 +215,12 @@ public sealed class TcpStream : Stream
             Task wait;
             lock (_stack.Sync)
             {
-                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-                var c = Connection;
-                if (c.State == TcpState.Closed)
+                var span = buffer.Span;
+                int before = span.Length;
+                bool done = TryWriteLocked(ref span);
+                buffer = buffer[(before - span.Length)..];
+                if (done)
                 {
-                    throw Failure(c.Error == SocketError.Success ? SocketError.Shutdown : c.Error);
-                }
-                if (!c.IsSynchronized && c.State != TcpState.SynReceived)
-                {
-                    throw Failure(SocketError.NotConnected);
-                }
-                if (c.State is TcpState.FinWait1 or TcpState.FinWait2 or TcpState.Closing or TcpState.LastAck or TcpState.TimeWait)
-                {
-                    throw new IOException("The stream was shut down for writing.", new SocketException((int)SocketError.Shutdown));
-                }
-                if (buffer.IsEmpty)
-                {
-                    return;
-                }
-                int n = c.Write(buffer.Span);
-                buffer = buffer[n..];
-                if (buffer.IsEmpty)
-                {
-                    _stack.FlushOutput();
                     return;
                 }
                 cancellationToken.ThrowIfCancellationRequested();

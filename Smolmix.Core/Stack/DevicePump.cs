@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Threading.Channels;
 using Smolmix.Devices;
 
@@ -43,7 +42,7 @@ internal sealed class DevicePump : Stack.IPacketOutput, IAsyncDisposable
             _stack?.Metrics.Drop(Wire.DropReason.DeviceQueueFull);
             return;
         }
-        byte[] buf = ArrayPool<byte>.Shared.Rent(packet.Length);
+        byte[] buf = PacketBuffers.Rent(packet.Length);
         packet.CopyTo(buf);
         if (Interlocked.Increment(ref _count) >= _limit)
         {
@@ -52,7 +51,7 @@ internal sealed class DevicePump : Stack.IPacketOutput, IAsyncDisposable
         if (!_queue.Writer.TryWrite((buf, packet.Length)))
         {
             Interlocked.Decrement(ref _count);
-            ArrayPool<byte>.Shared.Return(buf);
+            PacketBuffers.Return(buf);
         }
     }
 
@@ -71,7 +70,7 @@ internal sealed class DevicePump : Stack.IPacketOutput, IAsyncDisposable
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(item.Buffer);
+                        PacketBuffers.Return(item.Buffer);
                     }
                     int c = Interlocked.Decrement(ref _count);
                     if (_full && c <= _limit / 2)

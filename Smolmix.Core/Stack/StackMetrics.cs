@@ -55,6 +55,12 @@ public sealed class StackMetrics : IDisposable
     /// <summary>IP packets sent.</summary>
     public long PacketsOut => Volatile.Read(ref _packetsOut);
 
+    /// <summary>Bytes of IP packets received (before validation).</summary>
+    public long BytesIn => Volatile.Read(ref _bytesIn);
+
+    /// <summary>Bytes of IP packets sent.</summary>
+    public long BytesOut => Volatile.Read(ref _bytesOut);
+
     /// <summary>TCP segments retransmitted.</summary>
     public long TcpRetransmits => Volatile.Read(ref _tcpRetransmits);
 

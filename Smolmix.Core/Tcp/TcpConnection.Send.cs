@@ -302,7 +302,9 @@ internal sealed partial class TcpConnection
         // Tail loss probe (RFC 8985 §7): when SACK is on, not already in recovery, and no probe is out.
         if (_sackOk && !_inRecovery && !_inLossRecovery && !_tlpOutstanding && _rtt.HasSample && _rtt.Backoff == 0)
         {
-            long pto = 2 * _rtt.SrttUs;
+            // PTO = 2·SRTT with a 10 ms floor (as Linux): on a sub-millisecond in-memory path a bare
+            // 2·SRTT fires on any scheduling hiccup and retransmits spuriously.
+            long pto = Math.Max(2 * _rtt.SrttUs, 10_000);
             if (Pipe <= Smss)
             {
                 pto += Math.Max(_o.DelayedAckTimeout.Ticks / 10, 10_000);

@@ -7,31 +7,40 @@ namespace Smolmix.Wire;
 internal static class InternetChecksum
 {
     /// <summary>Adds <paramref name="data"/> to a running (unfolded) sum. Odd lengths are padded with a zero byte.</summary>
+    /// <remarks>
+    /// The ones' complement sum is independent of byte order (RFC 1071 §2(B)), so the bulk is summed as
+    /// native 64-bit words with end-around carry, folded to 16 bits and byte-swapped once at the end.
+    /// </remarks>
     public static ulong Add(ReadOnlySpan<byte> data, ulong sum = 0)
     {
-        // Sum 32-bit big-endian words into a 64-bit accumulator; folding later is equivalent.
-        int i = 0;
-        ReadOnlySpan<uint> words = MemoryMarshal.Cast<byte, uint>(data);
-        if (BitConverter.IsLittleEndian)
+        ulong acc = 0;
+        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data);
+        foreach (ulong w in words)
         {
-            foreach (uint w in words)
+            acc += w;
+            if (acc < w)
             {
-                sum += BinaryPrimitives.ReverseEndianness(w);
+                acc++; // end-around carry
             }
         }
-        else
+        int i = words.Length * 8;
+        ulong tail = 0;
+        for (; i + 1 < data.Length; i += 2)
         {
-            foreach (uint w in words)
-            {
-                sum += w;
-            }
+            tail += MemoryMarshal.Read<ushort>(data[i..]);
         }
-        i = words.Length * 4;
-        if (i + 2 <= data.Length)
+        acc += tail;
+        if (acc < tail)
         {
-            sum += (ulong)(data[i] << 8 | data[i + 1]);
-            i += 2;
+            acc++;
         }
+        // Fold 64 -> 16 bits in native order, then convert to network order.
+        acc = (acc & 0xFFFFFFFF) + (acc >> 32);
+        acc = (acc & 0xFFFF) + (acc >> 16);
+        acc = (acc & 0xFFFF) + (acc >> 16);
+        acc = (acc & 0xFFFF) + (acc >> 16);
+        ushort folded = (ushort)acc;
+        sum += BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(folded) : folded;
         if (i < data.Length)
         {
             sum += (ulong)(data[i] << 8);
