@@ -88,6 +88,7 @@ internal sealed class TcpHarness : IAsyncDisposable
 
     private readonly long _t0;
     private ushort _ipId = 1;
+    private bool _sentAny;
 
     public TcpHarness(Action<StackOptions>? configure = null)
     {
@@ -188,9 +189,10 @@ internal sealed class TcpHarness : IAsyncDisposable
             {
                 LastOurTsVal = s.Options.TsVal;
             }
-            if (!s.Rst && (s.Len > 0 || s.Syn || s.Fin) && Seq.Gt(s.End, OurMax))
+            if (!s.Rst && (s.Len > 0 || s.Syn || s.Fin) && (!_sentAny || Seq.Gt(s.End, OurMax)))
             {
                 OurMax = s.End;
+                _sentAny = true;
             }
             list.Add(s);
         }
