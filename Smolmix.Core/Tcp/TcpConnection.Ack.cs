@@ -217,6 +217,13 @@ internal sealed partial class TcpConnection
                 }
                 _undoState = null;
             }
+            else if (_inLossRecovery && newlyAcked > 0 && _cwndLimited)
+            {
+                // After an RTO the window restarts at one segment and slow-starts (RFC 5681 §3.1); without this
+                // the rest of a lost window would go out one segment per round trip.
+                _cc.OnAck(newlyAcked, now, _rtt.SrttUs);
+                ApplyPathCap();
+            }
         }
         else if (newlyAcked > 0 && _cwndLimited)
         {
