@@ -131,8 +131,7 @@ internal sealed partial class TcpConnection
         _rtt.Backoff++;
         if (_rtt.Backoff >= 3)
         {
-            _rtt.Reset(); // RFC 6298 §5: after repeated backoff the estimate is stale
-            _rtt.Backoff = Math.Min(_rtt.Backoff, 3);
+            _rtt.Reset(); // RFC 6298 §5: after repeated backoff the estimate is stale (the backoff goes on, §5.5)
         }
         // Every unSACKed segment is presumed lost; retransmit from the head, one cwnd at a time.
         foreach (var s in _rtx)
