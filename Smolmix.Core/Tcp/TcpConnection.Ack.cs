@@ -40,7 +40,7 @@ internal sealed partial class TcpConnection
             if (dsack)
             {
                 firstSack = 1;
-                OnDsack();
+                OnDsack(b0);
             }
         }
 
@@ -215,6 +215,13 @@ internal sealed partial class TcpConnection
                 {
                     Undo();
                 }
+                else if (_undoState != null)
+                {
+                    // The originals may just be late: D-SACKs for the retransmissions can still arrive.
+                    _lateUndoState = _undoState;
+                    _lateUndoRetrans = _undoRetrans;
+                    _lateUndoHi = _recoveryPoint;
+                }
                 _undoState = null;
             }
             else if (_inLossRecovery && newlyAcked > 0 && _cwndLimited)
@@ -246,7 +253,13 @@ internal sealed partial class TcpConnection
 
     private bool SpuriousEpisode() => _undoRetrans <= 0;
 
-    private void OnDsack()
+    // An ended recovery episode whose retransmissions were not all shown spurious yet (RFC 2883 §5: the
+    // D-SACK for a retransmission usually arrives after the ACK that ended the episode).
+    private object? _lateUndoState;
+    private int _lateUndoRetrans;
+    private uint _lateUndoHi;
+
+    private void OnDsack(SackBlock block)
     {
         _stack.Metrics.TcpDsackReceived();
         if (_undoState != null && _undoRetrans > 0)
@@ -257,6 +270,14 @@ internal sealed partial class TcpConnection
                 Undo();
                 _undoState = null;
             }
+        }
+        else if (_undoState == null && _lateUndoState != null && Seq.Ge(block.Left, _undoMarker) && Seq.Le(block.Right, _lateUndoHi)
+            && --_lateUndoRetrans <= 0)
+        {
+            _undoState = _lateUndoState;
+            _lateUndoState = null;
+            Undo();
+            _undoState = null;
         }
         // RFC 8985 §6.2: widen the reordering window when D-SACKs show spurious retransmissions.
         if (!_dsackThisRound)
@@ -430,6 +451,7 @@ internal sealed partial class TcpConnection
         _undoState = _cc.SaveState();
         _undoRetrans = 0;
         _undoMarker = _sndUna;
+        _lateUndoState = null;
         _eifelArmed = false;
         _stack.Metrics.TcpRecoveryEpisode();
         _cc.OnCongestionEvent(now);

@@ -121,6 +121,8 @@ internal sealed partial class TcpConnection
         {
             _undoState = _cc.SaveState();
             _undoRetrans = 0;
+            _undoMarker = _sndUna;
+            _lateUndoState = null;
         }
         _eifelArmed = false;
         _cc.OnRetransmitTimeout(now);
