@@ -216,6 +216,14 @@ internal sealed partial class TcpConnection
         {
             return;
         }
+        long idleUs = _o.KeepAliveIdle.Value.Ticks / 10;
+        if (_keepaliveSent == 0 && Now - _lastActivityUs < idleUs)
+        {
+            // A segment arrived since the deadline was set (e.g. the answer to the last probe): probe only
+            // after a full idle interval without traffic (RFC 1122 §4.2.3.6).
+            _keepaliveDeadline = _lastActivityUs + idleUs;
+            return;
+        }
         if (_keepaliveSent >= _o.KeepAliveProbes)
         {
             _stack.SendRst(Id, _sndNxt, _rcvNxt, true);
