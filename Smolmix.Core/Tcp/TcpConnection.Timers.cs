@@ -75,6 +75,10 @@ internal sealed partial class TcpConnection
         {
             _persistDeadline = long.MaxValue;
             OnPersistTimeout();
+            if (State == TcpState.Closed)
+            {
+                return;
+            }
         }
         if (now >= _keepaliveDeadline)
         {
@@ -200,6 +204,13 @@ internal sealed partial class TcpConnection
         if (_sndWnd > 0 || !IsSynchronized)
         {
             _persistBackoff = 0;
+            return;
+        }
+        if (Now - _lastActivityUs > _o.UserTimeout.Ticks / 10)
+        {
+            // The peer may keep its window closed only while it answers the probes (RFC 9293 §3.8.6.1).
+            _stack.SendRst(Id, _sndNxt, _rcvNxt, true);
+            Terminate(SocketError.TimedOut);
             return;
         }
         // Zero-window probe: an already-acknowledged sequence number elicits an ACK with the window.
