@@ -129,7 +129,7 @@ public class PropertyTests
                 Assert.Equal(held.Count, ra.Bytes);
                 Assert.True(runs.Count == 0 || runs[0].Start > 0);
             }
-        }, iter: 3_000);
+        }, iter: 1_500);
     }
 
     // ------------------------------------------------------------------ ByteRing
@@ -247,6 +247,6 @@ public class PropertyTests
                     Assert.Equal(b, one[0]);
                 }
             }
-        }, iter: 3_000);
+        }, iter: 1_500);
     }
 }

@@ -239,4 +239,42 @@ public class RecoveryTests
         Assert.Equal(segs[1].End, Assert.Single(probe).Seq); // new data, not a retransmission
         Assert.Equal(0, h.Info(s).Retransmits);
     }
+
+    [Fact]
+    public async Task Eifel_SpuriousRto_AckEchoingOriginalTsval_Undone()
+    {
+        await using var h = new TcpHarness(o => o.PathModel = false);
+        var s = await h.ConnectAsync(h.SynOptions(sack: false));
+        h.Write(s, TcpHarness.Bytes(1000));
+        var orig = h.Single();
+        h.AdvanceMs(500);
+        var (after, r) = h.AdvanceUntilOutput(TimeSpan.FromSeconds(5));
+        var rtx = Assert.Single(r);
+        Assert.Equal(orig.Seq, rtx.Seq);
+        Assert.True(rtx.Options.TsVal > orig.Options.TsVal); // a timeout retransmission carries a fresh TSval
+        Assert.Equal(1380, h.Info(s).Cwnd);
+        // The ACK for the original (delayed, not lost) arrives: it echoes the original's TSval (RFC 3522).
+        h.AdvanceMs(10);
+        var o = h.DefaultOptions();
+        o.TsEcr = orig.Options.TsVal;
+        h.Send(h.PeerNxt, orig.Seq + 1000, TcpFlags.Ack, null, o);
+        var info = h.Info(s);
+        Assert.Equal(1, info.SpuriousUndos);
+        Assert.Equal(13800, info.Cwnd);
+    }
+
+    [Fact]
+    public async Task Rto_AckEchoingRetransmission_NotUndone()
+    {
+        await using var h = new TcpHarness(o => o.PathModel = false);
+        var s = await h.ConnectAsync(h.SynOptions(sack: false));
+        h.Write(s, TcpHarness.Bytes(1000));
+        var orig = h.Single();
+        h.AdvanceUntilOutput(TimeSpan.FromSeconds(5));
+        h.AdvanceMs(100);
+        h.SendAck(orig.Seq + 1000); // echoes the retransmission's TSval: it was needed
+        var info = h.Info(s);
+        Assert.Equal(0, info.SpuriousUndos);
+        Assert.Equal(1380, info.Cwnd);
+    }
 }
