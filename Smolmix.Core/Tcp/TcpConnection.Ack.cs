@@ -40,7 +40,7 @@ internal sealed partial class TcpConnection
             if (dsack)
             {
                 firstSack = 1;
-                OnDsack();
+                OnDsack(b0);
             }
         }
 
@@ -216,7 +216,21 @@ internal sealed partial class TcpConnection
                 {
                     Undo();
                 }
+                else if (_undoState != null)
+                {
+                    // The originals may just be late: D-SACKs for the retransmissions can still arrive.
+                    _lateUndoState = _undoState;
+                    _lateUndoRetrans = _undoRetrans;
+                    _lateUndoHi = _recoveryPoint;
+                }
                 _undoState = null;
+            }
+            else if (_inLossRecovery && newlyAcked > 0 && _cwndLimited)
+            {
+                // After an RTO the window restarts at one segment and slow-starts (RFC 5681 §3.1); without this
+                // the rest of a lost window would go out one segment per round trip.
+                _cc.OnAck(newlyAcked, now, _rtt.SrttUs);
+                ApplyPathCap();
             }
         }
         // Growth counts bytes newly delivered (cumulatively or selectively acknowledged), so it continues
@@ -248,7 +262,13 @@ internal sealed partial class TcpConnection
 
     private bool SpuriousEpisode() => _undoRetrans <= 0;
 
-    private void OnDsack()
+    // An ended recovery episode whose retransmissions were not all shown spurious yet (RFC 2883 §5: the
+    // D-SACK for a retransmission usually arrives after the ACK that ended the episode).
+    private object? _lateUndoState;
+    private int _lateUndoRetrans;
+    private uint _lateUndoHi;
+
+    private void OnDsack(SackBlock block)
     {
         _stack.Metrics.TcpDsackReceived();
         if (_undoState != null && _undoRetrans > 0)
@@ -259,6 +279,14 @@ internal sealed partial class TcpConnection
                 Undo();
                 _undoState = null;
             }
+        }
+        else if (_undoState == null && _lateUndoState != null && Seq.Ge(block.Left, _undoMarker) && Seq.Le(block.Right, _lateUndoHi)
+            && --_lateUndoRetrans <= 0)
+        {
+            _undoState = _lateUndoState;
+            _lateUndoState = null;
+            Undo();
+            _undoState = null;
         }
         // RFC 8985 §6.2: widen the reordering window when D-SACKs show spurious retransmissions.
         if (!_dsackThisRound)
@@ -433,6 +461,7 @@ internal sealed partial class TcpConnection
         _undoState = _cc.SaveState();
         _undoRetrans = 0;
         _undoMarker = _sndUna;
+        _lateUndoState = null;
         _eifelArmed = false;
         _stack.Metrics.TcpRecoveryEpisode();
         if (_o.PathModel && !IsQueueBuilding())

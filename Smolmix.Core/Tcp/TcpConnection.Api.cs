@@ -121,6 +121,44 @@ internal sealed partial class TcpConnection
     /// <summary>True if <paramref name="seq"/> quoted in an ICMP error lies in SND.UNA..SND.NXT (RFC 5927).</summary>
     public bool IsPlausibleIcmpSeq(uint seq) => Seq.Le(_sndUna, seq) && Seq.Le(seq, _sndNxt);
 
+    /// <summary>Splits unSACKed segments larger than the current data MSS and marks them lost; true if any.</summary>
+    private bool ResizeInFlight()
+    {
+        int mss = DataMss;
+        bool any = false;
+        for (int i = 0; i < _rtx.Count; i++)
+        {
+            var s = _rtx[i];
+            if (s.Syn || s.Sacked || s.DataLength <= mss)
+            {
+                continue;
+            }
+            any = true;
+            if (!s.Lost)
+            {
+                s.Lost = true;
+                _lostBytes += s.SeqLength;
+            }
+            _rtx.Insert(i + 1, new SentSegment
+            {
+                Seq = s.Seq + (uint)mss,
+                SeqLength = s.SeqLength - mss,
+                DataLength = s.DataLength - mss,
+                Fin = s.Fin,
+                XmitTime = s.XmitTime,
+                XmitCount = s.XmitCount,
+                Lost = true,
+                DeliveredAtSend = s.DeliveredAtSend,
+                DeliveredTimeAtSend = s.DeliveredTimeAtSend,
+                FirstTsVal = s.FirstTsVal,
+            });
+            s.SeqLength = mss;
+            s.DataLength = mss;
+            s.Fin = false;
+        }
+        return any;
+    }
+
     /// <summary>An ICMP error concerning this connection (RFC 1122 §4.2.3.9, RFC 5461).</summary>
     public void OnIcmpError(bool portUnreachable, int? mtu)
     {
@@ -132,8 +170,13 @@ internal sealed partial class TcpConnection
                 Smss = newMss;
                 _cc.Mss = newMss;
                 _stack.Metrics.TcpPmtuUpdate();
-                // Segments already in flight are too big: mark them lost so they go out re-sized... we keep
-                // their boundaries, so resend them as they are the next time the RTO fires.
+                // Segments in flight that are too big were dropped (DF): re-cut them at the new size and send
+                // them again now, as Linux's tcp_simple_retransmit does. Not a congestion signal.
+                if (IsSynchronized && ResizeInFlight())
+                {
+                    Output();
+                    ArmTimer();
+                }
             }
             return;
         }

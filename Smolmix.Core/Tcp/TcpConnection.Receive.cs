@@ -21,6 +21,15 @@ internal sealed partial class TcpConnection
             return;
         }
 
+        // A retransmitted SYN lies before RCV.NXT, so it would fail the acceptability test below: repeat the
+        // SYN-ACK for it instead of a bare ACK (as Linux does for a request socket).
+        if (State == TcpState.SynReceived && seg.Syn && !seg.HasAck && !seg.Rst && seg.Seq == _irs)
+        {
+            SendSyn();
+            ArmTimer();
+            return;
+        }
+
         // 1. Sequence acceptability, with PAWS (RFC 7323 §5).
         // A pure ACK that merely arrived out of order (the mixnet reorders everything) is exempt, as in
         // Linux's tcp_disordered_ack: it carries no data to protect and answering it would storm.

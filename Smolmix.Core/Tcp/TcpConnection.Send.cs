@@ -237,7 +237,7 @@ internal sealed partial class TcpConnection
                 {
                     break;
                 }
-                if (opts.SackCount > 0 && opts.GetSack(opts.SackCount - 1) == b)
+                if (HasSack(in opts, b))
                 {
                     continue;
                 }
@@ -253,6 +253,18 @@ internal sealed partial class TcpConnection
         {
             _keepaliveDeadline = Math.Max(_lastActivityUs, Now) + idle.Ticks / 10;
         }
+    }
+
+    private static bool HasSack(in TcpOptions opts, SackBlock b)
+    {
+        for (int i = 0; i < opts.SackCount; i++)
+        {
+            if (opts.GetSack(i) == b)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Data bytes per full segment: the MSS less the options every segment carries.</summary>

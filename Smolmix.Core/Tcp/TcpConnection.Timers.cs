@@ -75,6 +75,10 @@ internal sealed partial class TcpConnection
         {
             _persistDeadline = long.MaxValue;
             OnPersistTimeout();
+            if (State == TcpState.Closed)
+            {
+                return;
+            }
         }
         if (now >= _keepaliveDeadline)
         {
@@ -121,6 +125,8 @@ internal sealed partial class TcpConnection
         {
             _undoState = _cc.SaveState();
             _undoRetrans = 0;
+            _undoMarker = _sndUna;
+            _lateUndoState = null;
         }
         _eifelArmed = false;
         _cc.OnRetransmitTimeout(now);
@@ -131,8 +137,7 @@ internal sealed partial class TcpConnection
         _rtt.Backoff++;
         if (_rtt.Backoff >= 3)
         {
-            _rtt.Reset(); // RFC 6298 §5: after repeated backoff the estimate is stale
-            _rtt.Backoff = Math.Min(_rtt.Backoff, 3);
+            _rtt.Reset(); // RFC 6298 §5: after repeated backoff the estimate is stale (the backoff goes on, §5.5)
         }
         // Every unSACKed segment is presumed lost; retransmit from the head, one cwnd at a time.
         foreach (var s in _rtx)
@@ -201,6 +206,13 @@ internal sealed partial class TcpConnection
             _persistBackoff = 0;
             return;
         }
+        if (Now - _lastActivityUs > _o.UserTimeout.Ticks / 10)
+        {
+            // The peer may keep its window closed only while it answers the probes (RFC 9293 §3.8.6.1).
+            _stack.SendRst(Id, _sndNxt, _rcvNxt, true);
+            Terminate(SocketError.TimedOut);
+            return;
+        }
         // Zero-window probe: an already-acknowledged sequence number elicits an ACK with the window.
         _stack.Metrics.TcpZeroWindowProbe();
         EmitWithAck(_sndUna - 1, TcpFlags.Ack, null, 0, 0);
@@ -213,6 +225,14 @@ internal sealed partial class TcpConnection
     {
         if (_o.KeepAliveIdle is null || !IsSynchronized || State == TcpState.TimeWait)
         {
+            return;
+        }
+        long idleUs = _o.KeepAliveIdle.Value.Ticks / 10;
+        if (_keepaliveSent == 0 && Now - _lastActivityUs < idleUs)
+        {
+            // A segment arrived since the deadline was set (e.g. the answer to the last probe): probe only
+            // after a full idle interval without traffic (RFC 1122 §4.2.3.6).
+            _keepaliveDeadline = _lastActivityUs + idleUs;
             return;
         }
         if (_keepaliveSent >= _o.KeepAliveProbes)
