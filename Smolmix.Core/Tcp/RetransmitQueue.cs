@@ -44,6 +44,21 @@ internal sealed class RetransmitQueue
         Count++;
     }
 
+    /// <summary>Inserts a segment at <paramref name="index"/> (O(count); used only when re-cutting segments).</summary>
+    public void Insert(int index, SentSegment segment)
+    {
+        if ((uint)index > (uint)Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index));
+        }
+        Add(segment); // grow if needed; the slot at the end is then shifted into place
+        for (int i = Count - 1; i > index; i--)
+        {
+            _items[(_head + i) & (_items.Length - 1)] = _items[(_head + i - 1) & (_items.Length - 1)];
+        }
+        _items[(_head + index) & (_items.Length - 1)] = segment;
+    }
+
     /// <summary>Removes <paramref name="count"/> segments; only removal from the front is supported.</summary>
     public void RemoveRange(int index, int count)
     {

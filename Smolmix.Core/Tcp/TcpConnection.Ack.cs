@@ -498,7 +498,7 @@ internal sealed partial class TcpConnection
         {
             return false; // no base yet: early losses on this path are far more likely random
         }
-        return _rtt.SrttUs > _minSrttUs + Math.Max(_minSrttUs * 3 / 10, 2 * _rtt.RttVarUs);
+        return _rtt.SrttUs > _minSrttUs + Math.Max(_minSrttUs * 3 / 10, _rtt.RttVarUs);
     }
 
     private void StartRound()

@@ -147,7 +147,7 @@ public class RecoveryTests
     }
 
     [Fact]
-    public async Task PathModel_LossDoesNotCutBelowMeasuredBdpFloor()
+    public async Task PathModel_RandomLoss_WithoutQueue_BacksOffGently()
     {
         var h = new TcpHarness(o => o.PathModel = true);
         await using var _ = h;
@@ -169,18 +169,52 @@ public class RecoveryTests
         h.Write(s, TcpHarness.Bytes(10 * 1368));
         var segs = h.Drain();
         Assert.Equal(10, segs.Count);
-        // These SACKs come after 190 ms (a queue; just before the tail loss probe would fire), so this
-        // round's delivery rate stays below the best one.
-        h.AdvanceMs(190);
+        h.AdvanceMs(150);
         h.Silent();
         h.SendAck(segs[0].Seq, sacks: B(segs[1].Seq, segs[9].End));
         var (_, r) = h.AdvanceUntilOutput(TimeSpan.FromSeconds(2));
-        Assert.Equal(82_080, h.Info(s).BandwidthMax);
         Assert.Equal(segs[0].Seq, Assert.Single(r).Seq);
-        long floor = (long)(1.25 * 82_080 * 100_000 / 1_000_000); // 10 260
+        // SRTT is still near its base (no standing queue): the loss is judged random, the window backs off
+        // by 10 % instead of CUBIC's 30 %.
         var after = h.Info(s);
-        Assert.Equal(floor, after.Cwnd);   // CUBIC alone would give 9660
-        Assert.True(after.Cwnd < before.Cwnd);
+        Assert.Equal((long)(before.Cwnd * 0.9), after.Cwnd);
+        Assert.Equal(1, h.Stack.Metrics.TcpRandomLosses);
+    }
+
+    [Fact]
+    public async Task PathModel_CongestiveLoss_DoesNotCutBelowMeasuredBdpFloor()
+    {
+        var h = new TcpHarness(o => o.PathModel = true);
+        await using var _ = h;
+        var s = await h.ConnectAsync();
+        // A base of ten 100 ms rounds, then the RTT climbs step by step (slowly enough that the tail loss
+        // probe, at 2·SRTT, never fires): a queue is building.
+        int[] rtts = [.. Enumerable.Repeat(100, 10), .. Enumerable.Repeat(180, 4), .. Enumerable.Repeat(260, 4),
+            .. Enumerable.Repeat(340, 4), .. Enumerable.Repeat(420, 4)];
+        for (int round = 0; round < rtts.Length; round++)
+        {
+            h.Write(s, TcpHarness.Bytes(6 * 1368, round));
+            var sent = h.Drain();
+            Assert.Equal(6, sent.Count);
+            h.AdvanceMs(rtts[round]);
+            h.SendAck(sent[^1].End);
+            h.Silent();
+        }
+        var before = h.Info(s);
+        Assert.Equal(100_000, before.MinSrttUs);
+        Assert.True(before.SrttUs > 130_000, $"SRTT {before.SrttUs} should show the queue");
+        h.Write(s, TcpHarness.Bytes(10 * 1368));
+        var segs = h.Drain();
+        h.AdvanceMs(100);
+        h.Silent();
+        h.SendAck(segs[0].Seq, sacks: B(segs[1].Seq, segs[^1].End));
+        var (_, r) = h.AdvanceUntilOutput(TimeSpan.FromSeconds(3));
+        Assert.Equal(segs[0].Seq, r[0].Seq);
+        var after = h.Info(s);
+        long floor = (long)(1.25 * after.BandwidthMax * after.MinSrttUs / 1_000_000);
+        long cubic = (long)(before.Cwnd * 0.7);
+        Assert.True(h.Stack.Metrics.TcpRandomLosses == 0, $"judged random: srtt {before.SrttUs} rttvar {before.RttVarUs} base {before.MinSrttUs}");
+        Assert.Equal(Math.Min(Math.Max(cubic, floor), before.Cwnd), after.Cwnd);
     }
 
     [Fact]
