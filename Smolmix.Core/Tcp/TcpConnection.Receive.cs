@@ -281,6 +281,9 @@ internal sealed partial class TcpConnection
         }
         int window = (int)Math.Min(int.MaxValue, (long)(uint)(_rcvAdvEdge - _rcvNxt));
         window = Math.Max(window, CurrentWindow());
+        // Window-scale rounding may advertise a little beyond the budget (never shrinking the edge); accept at
+        // most one scale unit past it so a peer cannot creep the buffer upward with tiny segments.
+        window = Math.Min(window, Math.Max(0, _rcvBudget + (1 << _rcvWscale) - _rcvBuf.Count));
         int offset = (int)(seq - _rcvNxt);
         if (offset >= window)
         {
@@ -293,7 +296,7 @@ internal sealed partial class TcpConnection
         }
         _stack.Metrics.AddTcpBytesReceived(data.Length);
         _rcvRoundBytes += data.Length;
-        _rcvBuf.RaiseMaxCapacity(Math.Max(_rcvBudget, _rcvBuf.Count + window));
+        _rcvBuf.RaiseMaxCapacity(_rcvBudget + (1 << _rcvWscale));
         _rcvBuf.EnsureCapacity(_rcvBuf.Count + offset + data.Length);
         if (_rcvBuf.Count + offset + data.Length > _rcvBuf.Capacity)
         {

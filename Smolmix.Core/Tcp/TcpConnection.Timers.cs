@@ -242,7 +242,8 @@ internal sealed partial class TcpConnection
             return;
         }
         _keepaliveSent++;
-        EmitWithAck(_sndNxt - 1, TcpFlags.Ack, null, 0, 0);
+        // SND.UNA − 1 (as Linux): an already-acknowledged byte the peer must answer even with data in flight.
+        EmitWithAck(_sndUna - 1, TcpFlags.Ack, null, 0, 0);
         _keepaliveDeadline = Now + _o.KeepAliveInterval.Ticks / 10;
     }
 
