@@ -124,6 +124,8 @@ internal sealed partial class TcpConnection
         }
         _irs = seg.Seq;
         _rcvNxt = seg.Seq + 1;
+        // Our SYN offered its window before RCV.NXT was known: anchor that (unscaled) window at RCV.NXT now.
+        _rcvAdvEdge = _rcvNxt + (uint)Math.Min(65535, _rcvBudget);
         NegotiateOptions(in seg.Options);
         if (seg.Options.HasTimestamps)
         {
