@@ -205,6 +205,9 @@ public class BulkTransferInteropTests
         log.WriteLine($"download (kernel sends): {down.Elapsed.TotalSeconds:0.0} s = {MBps(down.Elapsed):0.00} MB/s, sha256 {(downOk ? "ok" : "MISMATCH")}");
         log.WriteLine($"our stack: retransmits {m.TcpRetransmits}, RTOs {m.TcpTimeouts}, TLPs {m.TcpTailLossProbes}, recoveries {m.TcpRecoveries}, spurious undos {m.TcpSpuriousUndos}, D-SACKs received {m.TcpDsacksReceived}, drops {m.TotalDrops} ({Drops(m)})");
         log.WriteLine(diag);
+        log.WriteLine("kernel TcpExt: " + KernelNetstat.Summary(KernelNetstat.Read(rig),
+            "PAWSEstab", "TCPSACKReorder", "TCPDSACKRecv", "TCPDSACKOfoRecv", "TCPLossProbes", "TCPSpuriousRTOs", "TCPTimeouts",
+            "TCPFastRetrans", "TCPSlowStartRetrans", "TCPOFOQueue", "TCPRcvQDrop", "TCPZeroWindowDrop", "TCPDSACKUndo", "TCPLossUndo", "TCPSackRecoveryFail"));
         upStream?.Dispose();
         downStream?.Dispose();
         kernelUp?.Dispose();

@@ -47,3 +47,36 @@ internal readonly record struct KernelTcpInfo(
         $"total_retrans={TotalRetrans} bytes_retrans={BytesRetrans} dsack_dups={DsackDups} reord_seen={ReordSeen} rcv_ooopack={RcvOooPack} lost={Lost} unacked={Unacked} " +
         $"busy={BusyUs / 1e6:0.0}s rwnd_limited={RwndLimitedUs / 1e6:0.0}s sndbuf_limited={SndbufLimitedUs / 1e6:0.0}s snd_wnd={SndWnd} delivery_rate={DeliveryRate}B/s";
 }
+
+/// <summary>The namespace's TcpExt counters (/proc/net/netstat), e.g. PAWSEstab.</summary>
+internal static class KernelNetstat
+{
+    public static Dictionary<string, long> Read(KernelRig rig)
+    {
+        var (code, text) = rig.NsExec("cat", "/proc/net/netstat", TimeSpan.FromSeconds(10));
+        var result = new Dictionary<string, long>();
+        if (code != 0)
+        {
+            return result;
+        }
+
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 0; i + 1 < lines.Length; i += 2)
+        {
+            var names = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var values = lines[i + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            for (int j = 1; j < Math.Min(names.Length, values.Length); j++)
+            {
+                if (long.TryParse(values[j], out long v))
+                {
+                    result[names[0].TrimEnd(':') + "." + names[j]] = v;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    public static string Summary(Dictionary<string, long> c, params string[] keys) =>
+        string.Join(" ", keys.Select(k => $"{k}={c.GetValueOrDefault("TcpExt." + k)}"));
+}
