@@ -39,10 +39,10 @@ public class BulkTransferInteropTests
     public async Task SixtyFourMiB_EachWay_WithLossAndReordering_IsByteExact_AndNeverStalls()
     {
         Skip.If(KernelRig.WhyNot is not null, $"needs root, /dev/net/tun and ip: {KernelRig.WhyNot}");
-        Skip.If(Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_FULL") != "1", FullSizeSkipReason);
+        Skip.If(Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_FULL") != "1" && Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_BULK_MIB") is null, FullSizeSkipReason);
         long bytes = (long.TryParse(Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_BULK_MIB"), out long mib) && mib > 0 ? mib : 64) << 20;
         string? pcap = Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_BULK_PCAP");
-        await using var rig = KernelRig.Create(LossyReordering(1), LossyReordering(2), pcap);
+        await using var rig = KernelRig.Create(LossyReordering(1), LossyReordering(2), pcap, stackPcapPath: pcap is null ? null : pcap + ".stack.pcap");
         var result = await RunBothWaysAsync(rig, bytes, TimeSpan.FromMinutes(45), _out);
         Assert.True(result.UploadOk, "upload hash mismatch");
         Assert.True(result.DownloadOk, "download hash mismatch");

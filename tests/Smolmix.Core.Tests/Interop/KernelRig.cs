@@ -24,8 +24,9 @@ internal sealed class KernelRig : IAsyncDisposable
     /// <summary>An address of the namespace's subnet that nobody answers: the kernel does not forward, so drops it silently.</summary>
     public static readonly IPAddress SilentV4 = IPAddress.Parse("10.78.0.99");
 
-    private KernelRig(NetNamespace ns, string tunName, IPacketDevice device, ImpairmentDevice? impairment, PcapWriter? pcap, NetStack stack)
+    private KernelRig(NetNamespace ns, string tunName, IPacketDevice device, ImpairmentDevice? impairment, PcapWriter? pcap, PcapWriter? stackPcap, NetStack stack)
     {
+        StackPcap = stackPcap;
         Ns = ns;
         TunName = tunName;
         Device = device;
@@ -39,18 +40,24 @@ internal sealed class KernelRig : IAsyncDisposable
     public IPacketDevice Device { get; }
     public ImpairmentDevice? Impairment { get; }
     public PcapWriter? Pcap { get; }
+    public PcapWriter? StackPcap { get; }
     public NetStack Stack { get; }
 
     /// <summary>Why interop tests cannot run here, or null.</summary>
     public static string? WhyNot => Root.WhyNotRoot;
 
-    /// <summary>Builds the rig. <paramref name="toKernel"/> impairs what our stack sends, <paramref name="fromKernel"/> what it receives.</summary>
-    public static KernelRig Create(ImpairmentOptions? toKernel = null, ImpairmentOptions? fromKernel = null, string? pcapPath = null, StackOptions? options = null)
+    /// <summary>
+    /// Builds the rig. <paramref name="toKernel"/> impairs what our stack sends, <paramref name="fromKernel"/> what it receives;
+    /// <paramref name="pcapPath"/> records at the TUN (the kernel's view), <paramref name="stackPcapPath"/> between our stack and the impairment (ours).
+    /// </summary>
+    public static KernelRig Create(ImpairmentOptions? toKernel = null, ImpairmentOptions? fromKernel = null, string? pcapPath = null, StackOptions? options = null,
+        string? stackPcapPath = null)
     {
         var ns = NetNamespace.Create("smxio");
         TunDevice? tun = null;
         IPacketDevice? device = null;
         PcapWriter? pcap = null;
+        PcapWriter? stackPcap = null;
         try
         {
             string name = $"smx{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray(), 0, 4)}";
@@ -74,9 +81,15 @@ internal sealed class KernelRig : IAsyncDisposable
                 device = impairment;
             }
 
+            if (stackPcapPath is not null)
+            {
+                stackPcap = new PcapWriter(stackPcapPath);
+                device = new PcapTapDevice(device, stackPcap, leaveWriterOpen: true);
+            }
+
             var o = (options ?? new StackOptions()).Clone();
             var stack = NetStack.Start(device, StackV4, StackV6, o);
-            var rig = new KernelRig(ns, name, device, impairment, pcap, stack);
+            var rig = new KernelRig(ns, name, device, impairment, pcap, stackPcap, stack);
             rig.WaitForV6Route();
             return rig;
         }
@@ -92,6 +105,7 @@ internal sealed class KernelRig : IAsyncDisposable
             }
 
             pcap?.Dispose();
+            stackPcap?.Dispose();
             ns.Dispose();
             throw;
         }
@@ -147,6 +161,7 @@ internal sealed class KernelRig : IAsyncDisposable
             finally
             {
                 Pcap?.Dispose();
+                StackPcap?.Dispose();
                 Ns.Dispose();
             }
         }
