@@ -143,6 +143,45 @@ public class EdgeCaseInteropTests
     }
 
     [SkippableFact]
+    public async Task GracefulClose_ThenStackShutdown_SendsNoResetFromTimeWait()
+    {
+        Skip.If(KernelRig.WhyNot is not null, $"needs root, /dev/net/tun and ip: {KernelRig.WhyNot}");
+        string pcap = Path.Combine(Path.GetTempPath(), $"smx-close-{Guid.NewGuid():N}.pcap");
+        try
+        {
+            await using (var rig = KernelRig.Create(pcapPath: pcap))
+            {
+                using var listener = rig.KernelListener(AddressFamily.InterNetwork);
+                var accept = listener.AcceptAsync();
+                var stream = await rig.Stack.ConnectTcpAsync((IPEndPoint)listener.LocalEndPoint!, Timeout);
+                using var k = await accept.WaitAsync(Timeout);
+                await stream.WriteAsync("bye"u8.ToArray());
+                stream.ShutdownWrite(); // we close first, so we end in TIME-WAIT
+                var buf = new byte[16];
+                Assert.Equal(3, await k.ReceiveAsync(buf.AsMemory()).AsTask().WaitAsync(Timeout));
+                Assert.Equal(0, await k.ReceiveAsync(buf.AsMemory()).AsTask().WaitAsync(Timeout));
+                k.Shutdown(SocketShutdown.Send);
+                Assert.Equal(0, await stream.ReadAsync(buf).AsTask().WaitAsync(Timeout));
+                for (int i = 0; i < 100 && rig.Stack.GetInfo(stream).State != Smolmix.Tcp.TcpState.TimeWait; i++)
+                {
+                    await Task.Delay(10);
+                }
+
+                Assert.Equal(Smolmix.Tcp.TcpState.TimeWait, rig.Stack.GetInfo(stream).State);
+                await stream.DisposeAsync();
+            } // the stack shuts down with the connection in TIME-WAIT
+
+            var ours = CapturedTcp.Read(pcap).Where(t => t.Source.Equals(KernelRig.StackV4)).ToList();
+            _out.WriteLine($"our segments: {ours.Count}, flags {string.Join(" ", ours.Select(t => t.Flags.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)))}");
+            Assert.DoesNotContain(ours, t => (t.Flags & 0x04) != 0); // RFC 9293 §3.10.5: ABORT in TIME-WAIT sends nothing
+        }
+        finally
+        {
+            File.Delete(pcap);
+        }
+    }
+
+    [SkippableFact]
     public async Task KeepaliveProbes_AreAnsweredBothWays()
     {
         Skip.If(KernelRig.WhyNot is not null, $"needs root, /dev/net/tun and ip: {KernelRig.WhyNot}");
