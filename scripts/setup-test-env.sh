@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine. Idempotent.
-# As root it installs apt packages (tshark, iproute2) and makes sure /dev/net/tun exists;
+# As root it installs apt packages (tshark, iproute2, iputils-ping) and makes sure /dev/net/tun exists;
 # as a normal user it only reports what is missing (root-only tests then skip themselves).
 set -euo pipefail
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 if [ "$(id -u)" -eq 0 ]; then
   if [ ${#need[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive

@@ -111,7 +111,8 @@ internal sealed partial class TcpConnection
     public void Abort()
     {
         AppClosed = true;
-        if (IsSynchronized || State == TcpState.SynReceived)
+        // RFC 9293 §3.10.5: CLOSING, LAST-ACK and TIME-WAIT just delete the TCB (as Linux does).
+        if (State is TcpState.SynReceived or TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
         {
             _stack.SendRst(Id, _sndNxt, _rcvNxt, true);
         }

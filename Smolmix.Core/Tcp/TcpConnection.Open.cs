@@ -124,7 +124,7 @@ internal sealed partial class TcpConnection
         }
         _irs = seg.Seq;
         _rcvNxt = seg.Seq + 1;
-        // The right edge our SYN advertised was computed before RCV.NXT was known: anchor it now.
+        // Our SYN offered its window before RCV.NXT was known: anchor that (unscaled) window at RCV.NXT now.
         _rcvAdvEdge = _rcvNxt + (uint)Math.Min(65535, _rcvBudget);
         NegotiateOptions(in seg.Options);
         if (seg.Options.HasTimestamps)

@@ -319,7 +319,10 @@ internal sealed partial class TcpConnection
             long pto = Math.Max(2 * _rtt.SrttUs, 10_000);
             if (Pipe <= Smss)
             {
-                pto += Math.Max(_o.DelayedAckTimeout.Ticks / 10, 10_000);
+                // RFC 8985 §7.2: a lone segment may wait for the peer's delayed ACK (WCDelAckT, 200 ms).
+                // Our own delayed-ACK setting says nothing about the peer's: Linux holds the ACK of a
+                // lone segment or a FIN for 40 ms or more, and a shorter allowance makes the probe spurious.
+                pto += 200_000;
             }
             if (pto < rto)
             {

@@ -246,8 +246,8 @@ public class RecoveryTests
         h.AdvanceMs(100);
         h.SendAck(segs[2].Seq); // the tail segment is still out
         var (after, probe) = h.AdvanceUntilOutput(TimeSpan.FromSeconds(5));
-        // PTO = 2·SRTT + max(delayed-ACK timeout, 10 ms) when one segment is in flight (RFC 8985 §7.2).
-        Assert.Equal(240, after.TotalMilliseconds);
+        // PTO = 2·SRTT + WCDelAckT (200 ms) when one segment is in flight (RFC 8985 §7.2).
+        Assert.Equal(400, after.TotalMilliseconds);
         Assert.Equal(segs[2].Seq, Assert.Single(probe).Seq);
         // The probe is acknowledged: no further retransmission.
         h.AdvanceMs(100);
