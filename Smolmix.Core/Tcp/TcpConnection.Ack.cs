@@ -592,7 +592,9 @@ internal sealed partial class TcpConnection
     /// <summary>Stop growing past 2 × the measured bandwidth-delay product (the client queue is unbounded).</summary>
     private void ApplyPathCap()
     {
-        if (!_o.PathModel || _minSrttUs == long.MaxValue)
+        // Only while the RTT shows a standing queue: on a path whose RTT jitter is large next to its base,
+        // the minimum smoothed RTT undershoots the mean, and an unconditional cap would stop probing.
+        if (!_o.PathModel || _minSrttUs == long.MaxValue || !IsQueueBuilding())
         {
             return;
         }
