@@ -98,6 +98,7 @@ public sealed class TcpStream : Stream
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         while (true)
         {
             Task wait;
@@ -154,6 +155,7 @@ public sealed class TcpStream : Stream
     /// <inheritdoc/>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         while (true)
         {
             Task wait;
@@ -232,6 +234,7 @@ public sealed class TcpStream : Stream
     /// </summary>
     public async Task WaitForSendCompletionAsync(CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         while (true)
         {
             Task wait;
