@@ -166,3 +166,25 @@ internal static class TestUtil
         _ => SocketError.SocketError,
     };
 }
+
+/// <summary>Wraps a device and silently drops inbound packets the predicate selects.</summary>
+internal sealed class FilteringDevice(IPacketDevice inner, Func<ReadOnlyMemory<byte>, bool> dropInbound) : IPacketDevice
+{
+    public int Mtu => inner.Mtu;
+
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default) => inner.WriteAsync(packet, cancellationToken);
+
+    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            int n = await inner.ReadAsync(buffer, cancellationToken);
+            if (n <= 0 || !dropInbound(buffer[..n]))
+            {
+                return n;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}

@@ -70,6 +70,36 @@ public class TcpConnectTests
     }
 
     [Fact]
+    public async Task Connect_LostSynAck_RetransmittedSynIsAnsweredWithSynAck()
+    {
+        // The server would only repeat its SYN-ACK after 10 s; the client retransmits its SYN after 200 ms.
+        // The retransmitted SYN must elicit a SYN-ACK (RFC 9293 §3.10.7.4; Linux tcp_check_req), not a bare ACK.
+        int synAcksDropped = 0;
+        bool DropFirstSynAck(ReadOnlyMemory<byte> packet)
+        {
+            var p = packet.Span;
+            int tcp = (p[0] & 15) * 4;
+            if (p[0] >> 4 == 4 && p[9] == 6 && (p[tcp + 13] & 0x12) == 0x12 && synAcksDropped == 0)
+            {
+                synAcksDropped++;
+                return true;
+            }
+            return false;
+        }
+        await using var p = StackPair.Create(
+            new StackOptions { SynRto = TimeSpan.FromMilliseconds(200) },
+            new StackOptions { SynRto = TimeSpan.FromSeconds(10) },
+            wrapClientDevice: d => new FilteringDevice(d, DropFirstSynAck));
+        using var listener = p.Server.Listen(80);
+        var sw = Stopwatch.StartNew();
+        await using var c = await p.Client.ConnectTcpAsync(new IPEndPoint(StackPair.ServerV4, 80), TimeSpan.FromSeconds(20)).WaitAsync(Bound);
+        Assert.Equal(1, synAcksDropped);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"connected after {sw.Elapsed}");
+        using var cts = new CancellationTokenSource(Bound);
+        await using var s = await listener.AcceptAsync(cts.Token);
+    }
+
+    [Fact]
     public async Task Connect_PreCancelledToken_ThrowsOce_NoConnectionLeaked()
     {
         await using var p = StackPair.Create();
