@@ -358,22 +358,20 @@ public class TcpStreamConformanceTests
         Assert.Equal(new byte[] { 8 }, await TestUtil.ReadToEndAsync(p.Server, bound.Token));
     }
 
-    [Fact]
-    public async Task Dispose_WhileReadPending_UnblocksPromptly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Dispose_WhileReadPending_UnblocksPromptly(bool zeroByteRead)
     {
         await using var p = await ConnectedStreams.CreateAsync();
-        var read = p.Client.ReadAsync(new byte[10]).AsTask();
-        var zeroRead = p.Server.ReadAsync(Memory<byte>.Empty).AsTask();
+        var read = p.Client.ReadAsync(zeroByteRead ? Memory<byte>.Empty : new byte[10]).AsTask();
         await Task.Delay(Quiet);
         Assert.False(read.IsCompleted);
         var sw = Stopwatch.StartNew();
         // From another thread, as SocketsHttpHandler does.
         await Task.Run(() => p.Client.Dispose());
-        await Task.Run(() => p.Server.Dispose());
         var e = await Record.ExceptionAsync(() => read.WaitAsync(TimeSpan.FromSeconds(2)));
         Assert.True(e is ObjectDisposedException or IOException or OperationCanceledException, $"Unexpected {e?.GetType().Name ?? "success"}");
-        var e2 = await Record.ExceptionAsync(() => zeroRead.WaitAsync(TimeSpan.FromSeconds(2)));
-        Assert.True(e2 is ObjectDisposedException or IOException or OperationCanceledException, $"Unexpected {e2?.GetType().Name ?? "success"}");
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
     }
 
