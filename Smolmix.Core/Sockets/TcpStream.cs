@@ -133,6 +133,7 @@ public sealed class TcpStream : Stream
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         while (true)
         {
             Task wait;
@@ -210,6 +211,7 @@ public sealed class TcpStream : Stream
     /// <inheritdoc/>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         while (true)
         {
             Task wait;
@@ -271,6 +273,7 @@ public sealed class TcpStream : Stream
     /// </summary>
     public async Task WaitForSendCompletionAsync(CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         while (true)
         {
             Task wait;

@@ -14,6 +14,7 @@ internal sealed partial class TcpConnection
         bool advanced = Seq.Gt(ack, _sndUna);
         long rttSampleUs = -1;
         bool ourFinAcked = false;
+        long newestAckedXmitUs = -1;
 
         // Window update (RFC 9293 §3.10.7.4).
         if (Seq.Lt(_sndWl1, seg.Seq) || (_sndWl1 == seg.Seq && Seq.Le(_sndWl2, ack)))
@@ -92,6 +93,7 @@ internal sealed partial class TcpConnection
             }
             if (newestAcked != null)
             {
+                newestAckedXmitUs = newestAcked.XmitTime;
                 if (newestAcked.XmitCount == 1)
                 {
                     rttSampleUs = now - newestAcked.XmitTime;
@@ -161,8 +163,11 @@ internal sealed partial class TcpConnection
             }
         }
 
-        // RTT: a sample from a never-retransmitted segment, else from the timestamp echo.
-        if (rttSampleUs < 0 && advanced && _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0)
+        // RTT: a sample from a never-retransmitted segment, else from the timestamp echo — unless the echo
+        // predates the acknowledged segment's latest transmission (a RACK retransmission reuses the original
+        // TSval): that echo measures the whole loss episode, not the path, and would inflate the RTO.
+        if (rttSampleUs < 0 && advanced && _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0
+            && (newestAckedXmitUs < 0 || (int)(seg.Options.TsEcr - (uint)(newestAckedXmitUs / 1000 + _tsOffset)) >= 0))
         {
             uint d = TsNow - seg.Options.TsEcr;
             if (d < 600_000)

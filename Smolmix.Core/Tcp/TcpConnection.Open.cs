@@ -168,8 +168,11 @@ internal sealed partial class TcpConnection
         {
             _rtt.Sample(Now - _rtx[0].XmitTime, Now);
         }
-        else if (o.HasTimestamps && o.TsEcr != 0)
+        else if (o.HasTimestamps && o.TsEcr != 0
+            && (_rtx.Count == 0 || (int)(o.TsEcr - (uint)(_rtx[0].XmitTime / 1000 + _tsOffset)) >= 0))
         {
+            // Only an echo of the latest SYN / SYN-ACK: one of an earlier transmission (the peer's own
+            // retransmission timer answering our first SYN) would count the whole SYN timeout as RTT.
             _rtt.Sample((long)(uint)(TsNow - o.TsEcr) * 1000, Now);
         }
     }

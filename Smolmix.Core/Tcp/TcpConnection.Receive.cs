@@ -20,6 +20,19 @@ internal sealed partial class TcpConnection
         {
             return;
         }
+        if (State == TcpState.SynReceived && seg.Syn && !seg.HasAck && !seg.Rst && seg.Seq == _irs)
+        {
+            // The peer retransmitted its SYN, so our SYN-ACK was lost: repeat it now, echoing this SYN's
+            // timestamp (as Linux's tcp_check_req). The acceptability check below would answer with a bare
+            // ACK, which a peer in SYN-SENT ignores, leaving it to wait for our own SYN-ACK timer.
+            if (_tsOk && seg.Options.HasTimestamps)
+            {
+                _tsRecent = seg.Options.TsVal;
+            }
+            SendSyn();
+            ArmTimer();
+            return;
+        }
 
         // A retransmitted SYN lies before RCV.NXT, so it would fail the acceptability test below: repeat the
         // SYN-ACK for it instead of a bare ACK (as Linux does for a request socket).
