@@ -33,6 +33,18 @@ internal sealed class EventScheduler : IDisposable
     /// <summary>The time since the scheduler was created.</summary>
     public TimeSpan Now => _time.GetElapsedTime(_origin);
 
+    /// <summary>Whether due actions are being run right now (tests on a fake clock wait for this to clear).</summary>
+    public bool IsDraining
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _draining;
+            }
+        }
+    }
+
     /// <summary>Actions waiting to run.</summary>
     public int Pending
     {
