@@ -49,6 +49,7 @@ internal sealed class UserspaceNatEgress : IPacketDevice
     private readonly ConcurrentDictionary<Task, bool> _tasks = new();
     private readonly Channel<byte[]> _toExit = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _lifetime = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ITimer _udpSweep;
     private long _refused;
     private long _relayed;
@@ -141,7 +142,7 @@ internal sealed class UserspaceNatEgress : IPacketDevice
             }
         }
 
-        await _exitSide.WriteAsync(packet, cancellationToken).ConfigureAwait(false);
+        await WriteToStackAsync(packet, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -202,6 +203,20 @@ internal sealed class UserspaceNatEgress : IPacketDevice
 
         _toExit.Writer.TryComplete();
         _lifetime.Dispose();
+    }
+
+    /// <summary>Writes toward the stack; the exit's loop and SYN hand-offs both write, so writes are serialised.</summary>
+    private async ValueTask WriteToStackAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _exitSide.WriteAsync(packet, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private void Track(Task task)
@@ -276,7 +291,7 @@ internal sealed class UserspaceNatEgress : IPacketDevice
         {
             try
             {
-                await _exitSide.WriteAsync(syn, _lifetime.Token).ConfigureAwait(false);
+                await WriteToStackAsync(syn, _lifetime.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {

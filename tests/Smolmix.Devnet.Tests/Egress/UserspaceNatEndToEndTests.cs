@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Smolmix.Devnet.Tests.Support;
+using Smolmix.Stack;
 using Smolmix.Nym;
 using Xunit.Abstractions;
 
@@ -20,6 +21,7 @@ public sealed class UserspaceNatEndToEndTests(ITestOutputHelper output)
     [InlineData(DevnetPreset.Instant, IprVersion.V8, 64 * 1024)]
     [InlineData(DevnetPreset.Instant, IprVersion.V10, 64 * 1024)]
     [InlineData(DevnetPreset.Nym, IprVersion.V9, 128 * 1024)]
+    [InlineData(DevnetPreset.Harsh, IprVersion.V9, 64 * 1024)]
     public async Task TcpEcho_ReachesALoopbackServer_ThroughAMappedPublicAddress(DevnetPreset preset, byte version, int length)
     {
         await using HostServices services = HostServices.Start(IPAddress.Loopback);
@@ -27,8 +29,12 @@ public sealed class UserspaceNatEndToEndTests(ITestOutputHelper output)
         await using TunnelClient client = await TunnelClient.ConnectAsync(devnet, version);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         TimeSpan elapsed = await client.EchoTcpAsync(new IPEndPoint(PublicV4, 7), length, cts.Token);
-        output.WriteLine($"{preset} v{version}: {length / 1024} KiB echoed in {elapsed.TotalSeconds:0.00} s ({2 * length / 1024.0 / elapsed.TotalSeconds:0} KiB/s both ways)");
+        output.WriteLine($"{preset} v{version}: {length / 1024} KiB echoed in {elapsed.TotalSeconds:0.00} s ({2 * length / 1024.0 / elapsed.TotalSeconds:0} KiB/s both ways; connect {client.ConnectTime.TotalMilliseconds:0} ms)");
         output.WriteLine(devnet.Counters.Mixnet.ToString());
+        StackMetrics m = client.Stack.Metrics;
+        var nat = ((Smolmix.Devnet.Egress.UserspaceNatEgress)devnet.Egress).Stack.Metrics;
+        output.WriteLine($"client stack: out {m.PacketsOut} in {m.PacketsIn} retransmits {m.TcpRetransmits} RTOs {m.TcpTimeouts} TLPs {m.TcpTailLossProbes} zero-window probes {m.TcpZeroWindowProbes} drops {m.TotalDrops}");
+        output.WriteLine($"NAT stack: out {nat.PacketsOut} in {nat.PacketsIn} retransmits {nat.TcpRetransmits} RTOs {nat.TcpTimeouts} TLPs {nat.TcpTailLossProbes} zero-window probes {nat.TcpZeroWindowProbes} drops {nat.TotalDrops}");
 
         // Data responses run 1, 2, 3, … on the stream (v8 has no stream: all 0).
         List<uint> sequences;

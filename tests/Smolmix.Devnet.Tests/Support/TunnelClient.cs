@@ -21,6 +21,8 @@ internal sealed class TunnelClient : IAsyncDisposable
 
     public NetStack Stack { get; }
 
+    public TimeSpan ConnectTime { get; private set; }
+
     public static async Task<TunnelClient> ConnectAsync(Devnet devnet, byte version = IprVersion.V9, uint surbs = 10, CancellationToken cancellationToken = default)
     {
         NymClientConnection connection = await TestDevnet.ConnectAsync(devnet);
@@ -34,6 +36,7 @@ internal sealed class TunnelClient : IAsyncDisposable
     {
         long start = TimeProvider.System.GetTimestamp();
         await using TcpStream tcp = await Stack.ConnectTcpAsync(target, TimeSpan.FromSeconds(30), cancellationToken);
+        ConnectTime = TimeProvider.System.GetElapsedTime(start);
         Assert.Equal(target, tcp.LocalEndPoint is null ? null : tcp.RemoteEndPoint);
         byte[] data = RandomNumberGenerator.GetBytes(length);
         Task send = Task.Run(async () =>
