@@ -32,6 +32,7 @@ internal sealed class NymClientSession : IMixnetEndpoint
         Channel.CreateBounded<(byte[], WebSocketMessageType)>(new BoundedChannelOptions(OutboundCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
     private volatile bool _textMode;
+    private volatile bool _closed;
     private long _droppedDeliveries;
 
     public NymClientSession(WebSocket socket, NymAddress address, MixnetModel mixnet, NymKeyFactory keys, ILogger logger)
@@ -53,7 +54,7 @@ internal sealed class NymClientSession : IMixnetEndpoint
     public void Deliver(MixnetDelivery delivery)
     {
         var received = new NymClientResponse.Received(delivery.SenderTag, delivery.Message);
-        if (!Enqueue(received))
+        if (!Enqueue(received) && !_closed)
         {
             Interlocked.Increment(ref _droppedDeliveries);
             _logger.LogWarning("A WebSocket client is not reading; dropped a mixnet message.");
@@ -76,6 +77,7 @@ internal sealed class NymClientSession : IMixnetEndpoint
         }
         finally
         {
+            _closed = true;
             _mixnet.Unregister(this);
             _outbound.Writer.TryComplete();
             await stop.CancelAsync().ConfigureAwait(false);
