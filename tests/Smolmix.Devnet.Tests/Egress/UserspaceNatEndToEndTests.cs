@@ -56,6 +56,39 @@ public sealed class UserspaceNatEndToEndTests(ITestOutputHelper output)
         Assert.Equal(1, services.TcpConnections);
     }
 
+    [Theory]
+    [InlineData(DevnetPreset.Instant, 10, 1024 * 1024)]
+    [InlineData(DevnetPreset.Nym, 10, 256 * 1024)]
+    [InlineData(DevnetPreset.Nym, 2, 256 * 1024)]
+    public async Task Download_Throughput(DevnetPreset preset, uint surbs, int length)
+    {
+        using Socket listener = HostServices.CreateTcp(IPAddress.Loopback);
+        byte[] data = System.Security.Cryptography.RandomNumberGenerator.GetBytes(length);
+        Task server = Task.Run(async () =>
+        {
+            using Socket peer = await listener.AcceptAsync();
+            await peer.SendAsync(data, SocketFlags.None);
+            peer.Shutdown(SocketShutdown.Send);
+            await peer.ReceiveAsync(new byte[1], SocketFlags.None);
+        });
+        await using Devnet devnet = await TestDevnet.StartAsync(preset, o => o.AddressMap[new IPEndPoint(PublicV4, 80)] = (IPEndPoint)listener.LocalEndPoint!);
+        await using TunnelClient client = await TunnelClient.ConnectAsync(devnet, IprVersion.V9, surbs);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        long start = TimeProvider.System.GetTimestamp();
+        await using (TcpStream tcp = await client.Stack.ConnectTcpAsync(new IPEndPoint(PublicV4, 80), TimeSpan.FromSeconds(30), cts.Token))
+        {
+            using var received = new MemoryStream();
+            await tcp.CopyToAsync(received, cts.Token);
+            Assert.Equal(data, received.ToArray());
+        }
+
+        TimeSpan elapsed = TimeProvider.System.GetElapsedTime(start);
+        await server.WaitAsync(cts.Token);
+        MixnetCounters m = devnet.Counters.Mixnet;
+        output.WriteLine($"{preset}, {surbs} SURBs per message: {length / 1024} KiB downloaded in {elapsed.TotalSeconds:0.00} s = {length / 1024.0 / elapsed.TotalSeconds:0} KiB/s; "
+            + $"{m.SurbsReceived} SURBs received, {m.SurbsConsumed} used, {m.SurbRequests} requests, {m.RepliesDeferred} replies deferred; queueing {m.QueueingDelay}");
+    }
+
     [Fact]
     public async Task TcpEcho_OverIpv6_AndToAnUnmappedLoopbackAddress()
     {
