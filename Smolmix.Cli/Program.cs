@@ -11,10 +11,12 @@ internal static class Program
         {
             case "demo":
                 return await DemoCommand.RunAsync(rest).ConfigureAwait(false);
+            case "devnet":
+                return await DevnetCommand.RunAsync(rest).ConfigureAwait(false);
             case "-h":
             case "--help":
             case "help":
-                Console.WriteLine("usage: smolmix [demo [KiB]]");
+                Console.WriteLine("usage: smolmix [demo [KiB]] | smolmix devnet [--port N] [--preset instant|nym|harsh] [--seed S] [--egress nat|kernel] (devnet --help for more)");
                 return 0;
             default:
                 Console.Error.WriteLine($"unknown command '{command}'; try 'smolmix help'");

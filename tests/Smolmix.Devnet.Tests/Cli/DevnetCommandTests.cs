@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Smolmix.Devnet.Tests.Support;
+using Smolmix.Nym;
+
+namespace Smolmix.Devnet.Tests.Cli;
+
+/// <summary>`smolmix devnet` as a process: key=value lines on stdout, a working endpoint, exit when stdin closes.</summary>
+public sealed class DevnetCommandTests
+{
+    [SkippableFact]
+    public async Task PrintsTheEndpointAndExit_Serves_AndStopsWhenStdinCloses()
+    {
+        string? cli = FindCli();
+        Skip.If(cli is null, "the smolmix CLI is not built next to the tests");
+        var start = new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset instant --seed 5")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process process = Process.Start(start)!;
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var lines = new Dictionary<string, string>();
+            while (!lines.ContainsKey("mtu"))
+            {
+                string? line = await process.StandardOutput.ReadLineAsync(cts.Token);
+                Assert.NotNull(line);
+                string[] pair = line.Split('=', 2);
+                lines[pair[0]] = pair[1];
+            }
+
+            Assert.Matches(@"^ws://127\.0\.0\.1:\d+$", lines["nym_client"]);
+            Assert.True(NymAddress.TryParse(lines["exit"], out NymAddress? exit));
+            Assert.Equal("5", lines["seed"]);
+            Assert.Equal("instant", lines["preset"]);
+
+            await using NymClientConnection connection = await NymClientConnection.ConnectAsync(new NymClientConnectionOptions { Endpoint = new Uri(lines["nym_client"]) });
+            await connection.SendAnonymousAsync(exit, IprProbe.Framed(1, 0, new IprPingRequest(IprVersion.V9, 77, Hex.Timestamp).ToArray()), 10);
+            NymClientResponse.Received pong = await connection.Received.ReadAsync(cts.Token);
+            Assert.True(IprMessageReader.TryReadResponse(pong.Message, out IprEnvelope<IprResponse> envelope));
+            Assert.Equal(77UL, Assert.IsType<IprPongResponse>(envelope.Message).Id);
+
+            process.StandardInput.Close();
+            await process.WaitForExitAsync(cts.Token);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private static string? FindCli()
+    {
+        string? configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent?.Name; // bin/<Configuration>/net10.0
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Smolmix.sln")))
+            {
+                string path = Path.Combine(dir.FullName, "Smolmix.Cli", "bin", configuration ?? "Release", "net10.0", "smolmix.dll");
+                return File.Exists(path) ? path : null;
+            }
+        }
+
+        return null;
+    }
+}
