@@ -95,14 +95,20 @@ internal sealed class LivenessTracker
         }
     }
 
-    /// <summary>A keepalive echo was queued.</summary>
+    /// <summary>A keepalive echo was queued (it counts as sent from now: it leaves within the flush delay).</summary>
     public void OnEchoSent()
     {
         lock (_gate)
         {
+            _lastSent = _time.GetTimestamp();
+            if (_unansweredSince == 0)
+            {
+                _unansweredSince = _lastSent;
+            }
+
             if (_echoesUnanswered++ == 0)
             {
-                _firstUnansweredEcho = _time.GetTimestamp();
+                _firstUnansweredEcho = _lastSent;
             }
         }
     }

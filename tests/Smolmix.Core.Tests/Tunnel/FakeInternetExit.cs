@@ -89,6 +89,9 @@ internal sealed class FakeInternetExit : IAsyncDisposable
 
     public int InactivityDrops { get; private set; }
 
+    /// <summary>The longest time between two data packets from the client (refreshing its activity).</summary>
+    public TimeSpan MaxDataGap { get; private set; }
+
     public long UnknownSourceDrops;
 
     public long SurbsReceived => Interlocked.Read(ref _surbsReceived);
@@ -193,7 +196,10 @@ internal sealed class FakeInternetExit : IAsyncDisposable
                             continue;
                         }
 
-                        _client = _client with { LastActivity = _net.Time.GetTimestamp() };
+                        long now = _net.Time.GetTimestamp();
+                        TimeSpan gap = _net.Time.GetElapsedTime(_client.LastActivity, now);
+                        MaxDataGap = gap > MaxDataGap ? gap : MaxDataGap;
+                        _client = _client with { LastActivity = now };
                     }
 
                     UplinkPackets.Enqueue(packet.Length);
