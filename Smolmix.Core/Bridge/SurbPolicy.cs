@@ -139,6 +139,6 @@ internal sealed class SurbPolicy
     {
         double rate = DecayedLocked(now) / RateTimeConstantSeconds;
         double target = _options.LowWatermark + (rate * _options.RefillHorizon.TotalSeconds);
-        return (int)Math.Clamp(Math.Ceiling(target), _options.LowWatermark, _options.HighWatermark);
+        return (int)Math.Clamp(Math.Ceiling(target - 0.01), _options.LowWatermark, _options.HighWatermark);
     }
 }
