@@ -285,7 +285,7 @@ internal sealed class IprSession : IAsyncDisposable
             }
             catch (TimeoutException)
             {
-                _logger.LogInformation("No v{Version} connect reply from {Exit} within {Timeout}; trying the next version.", version, Exit, timeout);
+                _logger.LogInformation("No v{Version} connect reply within {Timeout}; trying the next version.", version, timeout);
                 continue;
             }
 
@@ -305,12 +305,13 @@ internal sealed class IprSession : IAsyncDisposable
                         }
                     }
 
-                    _logger.LogInformation("Connected to exit {Exit} with v{Version}: {Ipv4} / {Ipv6}, MTU {Mtu}.", Exit, version, success.Ipv4, success.Ipv6, Mtu);
+                    _logger.LogInformation("Connected to the exit with v{Version}, MTU {Mtu}.", version, Mtu);
+                    _logger.LogDebug("Exit {Exit} allocated {Ipv4} / {Ipv6}.", Exit, success.Ipv4, success.Ipv6);
                     return;
                 case IprConnectFailure failure:
                     throw new IprConnectException(failure.Reason, failure.Detail);
                 case IprInfoResponse info:
-                    _logger.LogInformation("The exit answered the v{Version} connect with {Info}; trying the next version.", version, info.Reply);
+                    _logger.LogInformation("The exit answered the v{Version} connect with {Info}; trying the next version.", version, info.Reply.GetType().Name);
                     continue;
                 default:
                     throw new NymProtocolException($"Unexpected reply to a connect: {response.GetType().Name}.");
@@ -503,7 +504,9 @@ internal sealed class IprSession : IAsyncDisposable
                 EndSession(null);
                 break;
             case IprInfoResponse info:
-                _logger.Log(info.Level == IprInfoLevel.Info ? LogLevel.Information : LogLevel.Warning, "The exit reports {Reply}.", info.Reply);
+                // The reply may name a destination (exit-policy denials): only its kind above Debug.
+                _logger.Log(info.Level == IprInfoLevel.Info ? LogLevel.Information : LogLevel.Warning, "The exit reports {Kind}.", info.Reply.GetType().Name);
+                _logger.LogDebug("The exit reports {Reply}.", info.Reply);
                 _notices.Writer.TryWrite(info);
                 break;
             default:
