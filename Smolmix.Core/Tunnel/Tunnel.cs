@@ -200,14 +200,26 @@ public sealed class Tunnel : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(remote);
         long start = _time.GetTimestamp();
-        NetStack stack = await WaitForPathAsync(_options.TcpConnectTimeout, cancellationToken).ConfigureAwait(false);
-        TimeSpan remaining = _options.TcpConnectTimeout - _time.GetElapsedTime(start);
-        if (remaining <= TimeSpan.Zero)
+        while (true)
         {
-            throw new SocketException((int)SocketError.TimedOut);
-        }
+            TimeSpan remaining = _options.TcpConnectTimeout - _time.GetElapsedTime(start);
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new SocketException((int)SocketError.TimedOut);
+            }
 
-        return await stack.ConnectTcpAsync(remote, remaining, cancellationToken).ConfigureAwait(false);
+            NetStack stack = await WaitForPathAsync(remaining, cancellationToken).ConfigureAwait(false);
+            remaining = _options.TcpConnectTimeout - _time.GetElapsedTime(start);
+            try
+            {
+                return await stack.ConnectTcpAsync(remote, remaining > TimeSpan.Zero ? remaining : TimeSpan.FromTicks(1), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException { SocketErrorCode: SocketError.ConnectionAborted } && !IsCurrent(stack))
+            {
+                // The session was lost while connecting; try again on the next one.
+                _logger.LogDebug("A TCP connect was interrupted by a session loss; retrying on the new session.");
+            }
+        }
     }
 
     /// <summary>Binds a UDP socket on the current session's stack (0 picks an ephemeral port).</summary>
@@ -298,6 +310,14 @@ public sealed class Tunnel : IAsyncDisposable
     }
 
     private static TaskCompletionSource NewReadySignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private bool IsCurrent(NetStack stack)
+    {
+        lock (_gate)
+        {
+            return ReferenceEquals(_path?.Stack, stack);
+        }
+    }
 
     private Task<NetStack> WaitForPathAsync(CancellationToken cancellationToken) => WaitForPathAsync(Timeout.InfiniteTimeSpan, cancellationToken);
 
@@ -406,7 +426,7 @@ public sealed class Tunnel : IAsyncDisposable
                 {
                     lastError = ex;
                     Metrics.ExitConnectFailed();
-                    _logger.LogInformation("An exit could not be connected ({Error}); trying the next.", ex.Message);
+                    _logger.LogInformation("An exit could not be connected ({Error}); trying the next.", ex.GetType().Name);
                     _logger.LogDebug(ex, "Exit {Exit} failed.", exit);
                 }
             }

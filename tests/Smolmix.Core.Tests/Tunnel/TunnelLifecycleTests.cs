@@ -61,8 +61,10 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
         Assert.Equal(1, exit.InactivityDrops);
     }
 
-    [Fact]
-    public async Task WhenTheExitDiesTheTunnelFailsOverToTheNextExit()
+    [Theory]
+    [InlineData(5, 10)]
+    [InlineData(20, 30)] // the defaults
+    public async Task WhenTheExitDiesTheTunnelFailsOverToTheNextExit(int keepAliveSeconds, int livenessSeconds)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var net = new FakeMixnet(time);
@@ -72,8 +74,8 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
         InternetServers.StartTcp(first.Internet, cts.Token);
         InternetServers.StartTcp(second.Internet, cts.Token);
         TunnelOptions options = net.Options(first, second);
-        options.KeepAliveInterval = TimeSpan.FromSeconds(5);
-        options.LivenessTimeout = TimeSpan.FromSeconds(10);
+        options.KeepAliveInterval = TimeSpan.FromSeconds(keepAliveSeconds);
+        options.LivenessTimeout = TimeSpan.FromSeconds(livenessSeconds);
         await using Smolmix.Tunnel tunnel = await time.DriveAsync(Smolmix.Tunnel.ConnectAsync(options, cts.Token));
         var changes = new ConcurrentQueue<TunnelStateChangedEventArgs>();
         tunnel.StateChanged += (_, e) => changes.Enqueue(e);
@@ -85,9 +87,10 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
         Task<int> pendingRead = old.ReadAsync(new byte[16], cts.Token).AsTask();
 
         first.Kill();
-        TimeSpan detected = await time.DriveUntilAsync(() => tunnel.State != TunnelState.Ready, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(60));
+        Task<TcpStream> connectingDuringLoss = tunnel.ConnectTcpAsync(Server, cts.Token); // its SYNs go nowhere
+        TimeSpan detected = await time.DriveUntilAsync(() => tunnel.State != TunnelState.Ready, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(90));
         TimeSpan recovered = detected + await time.DriveUntilAsync(() => tunnel.State == TunnelState.Ready, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(60));
-        output.WriteLine($"Exit killed: left Ready after {detected.TotalSeconds:0.0} s, Ready on the second exit after {recovered.TotalSeconds:0.0} s (fake time; keepalive 5 s, liveness 10 s).");
+        output.WriteLine($"Exit killed: left Ready after {detected.TotalSeconds:0.0} s, Ready on the second exit after {recovered.TotalSeconds:0.0} s (fake time; keepalive {keepAliveSeconds} s, liveness {livenessSeconds} s).");
 
         Assert.InRange(detected, TimeSpan.Zero, options.KeepAliveInterval + options.LivenessTimeout + TimeSpan.FromSeconds(2));
         Assert.Equal(second.Address.ToString(), tunnel.Exit);
@@ -101,9 +104,12 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
         Assert.Equal(System.Net.Sockets.SocketError.ConnectionAborted, Assert.IsType<System.Net.Sockets.SocketException>(failure.InnerException).SocketErrorCode);
         await Assert.ThrowsAsync<IOException>(() => old.WriteAsync(new byte[] { 1 }, cts.Token).AsTask());
 
-        // New connections go through the second exit.
+        // New connections go through the second exit; one that was under way when the first died is retried there.
         await using TcpStream fresh = await time.DriveAsync(tunnel.ConnectTcpAsync(Server, cts.Token));
         await EchoAsync(time, fresh, "via the second exit", cts.Token);
+        await using TcpStream retried = await time.DriveAsync(connectingDuringLoss);
+        Assert.Equal(second.ClientIpv4, retried.LocalEndPoint.Address);
+        await EchoAsync(time, retried, "retried on the second exit", cts.Token);
     }
 
     [Fact]
