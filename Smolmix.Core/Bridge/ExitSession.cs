@@ -46,8 +46,8 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     /// <summary>The allocated IPv6 address.</summary>
     public IPAddress LocalIpv6 => Session.Ipv6;
 
-    /// <summary>The MTU to use: the exit's (v10) or the fallback, capped by <see cref="TunnelOptions.MaxMtu"/>.</summary>
-    public int Mtu => Math.Min(Session.Mtu, _options.MaxMtu ?? int.MaxValue);
+    /// <summary>The MTU to use: the exit's (v10) or the fallback, capped by <see cref="TunnelOptions.MaxMtu"/>, at least 1280.</summary>
+    public int Mtu => Math.Max(1280, Math.Min(Session.Mtu, _options.MaxMtu ?? int.MaxValue));
 
     /// <inheritdoc/>
     public SurbPolicy Surbs { get; }

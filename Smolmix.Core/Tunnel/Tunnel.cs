@@ -222,7 +222,11 @@ public sealed class Tunnel : IAsyncDisposable
         }
     }
 
-    /// <summary>Binds a UDP socket on the current session's stack (0 picks an ephemeral port).</summary>
+    /// <summary>
+    /// Binds a UDP socket on the current session's stack (0 picks an ephemeral port). If the
+    /// session is lost the socket is closed (receives fail with <see cref="ObjectDisposedException"/>);
+    /// bind a new one once the tunnel is ready again.
+    /// </summary>
     /// <param name="port">The local port.</param>
     /// <exception cref="InvalidOperationException">The tunnel is not <see cref="TunnelState.Ready"/> (see <see cref="WaitUntilReadyAsync"/>).</exception>
     public UdpSocket BindUdp(int port = 0)

@@ -114,6 +114,22 @@ internal sealed class FakeInternetExit : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the client's session from the exit's side (an UnrequestedDisconnect, as later IPRs may send).</summary>
+    public async Task DisconnectClientAsync()
+    {
+        Client? client;
+        lock (_gate)
+        {
+            client = _client;
+            _client = null;
+        }
+
+        if (client is not null)
+        {
+            await ReplyAsync(new IprUnrequestedDisconnect(client.Version, IprUnrequestedDisconnectReason.ClientMixnetTrafficTimeout, null), client.Stream, 0);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _alive = false;

@@ -157,6 +157,35 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AnExitThatEndsTheSessionIsReconnected()
+    {
+        await using var net = new FakeMixnet();
+        FakeInternetExit exit = net.AddExit(10);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        InternetServers.StartTcp(exit.Internet, cts.Token);
+        await using Smolmix.Tunnel tunnel = await Smolmix.Tunnel.ConnectAsync(net.Options(exit), cts.Token);
+        var changes = new ConcurrentQueue<TunnelStateChangedEventArgs>();
+        tunnel.StateChanged += (_, e) => changes.Enqueue(e);
+        IPAddress before = tunnel.IPv4Address;
+
+        await exit.DisconnectClientAsync();
+        while (changes.Count < 2)
+        {
+            await Task.Delay(10, cts.Token);
+        }
+
+        Assert.Equal([TunnelState.Reconnecting, TunnelState.Ready], changes.Select(c => c.State));
+        Assert.IsType<IOException>(changes.First().Exception);
+        Assert.NotEqual(before, tunnel.IPv4Address);
+        Assert.Equal(exit.ClientIpv4, tunnel.IPv4Address);
+        await using TcpStream stream = await tunnel.ConnectTcpAsync(Server, cts.Token);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("hi"), cts.Token);
+        var two = new byte[2];
+        await stream.ReadExactlyAsync(two, cts.Token);
+        Assert.Equal("hi", Encoding.ASCII.GetString(two));
+    }
+
+    [Fact]
     public async Task DisposeDisconnectsFromTheExitAndCloses()
     {
         await using var net = new FakeMixnet();

@@ -86,6 +86,56 @@ public sealed class TunnelTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TcpWorksOverIpv6()
+    {
+        await using var net = new FakeMixnet();
+        FakeInternetExit exit = net.AddExit(10);
+        using var cts = new CancellationTokenSource(Bound);
+        InternetServers.StartTcp(exit.Internet, cts.Token);
+        await using Smolmix.Tunnel tunnel = await Smolmix.Tunnel.ConnectAsync(net.Options(exit), cts.Token);
+        Assert.NotNull(tunnel.IPv6Address);
+
+        await using TcpStream stream = await tunnel.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse("2001:db8::7"), 7), cts.Token);
+        Assert.Equal(tunnel.IPv6Address, stream.LocalEndPoint.Address);
+        byte[] data = RandomNumberGenerator.GetBytes(200_000);
+        await stream.WriteAsync(data, cts.Token);
+        stream.ShutdownWrite();
+        var received = new MemoryStream();
+        await stream.CopyToAsync(received, cts.Token);
+        Assert.Equal(data, received.ToArray());
+    }
+
+    [Fact]
+    public async Task MetricsArePublishedOnTheTunnelMeter()
+    {
+        await using var net = new FakeMixnet();
+        FakeInternetExit exit = net.AddExit(10);
+        using var cts = new CancellationTokenSource(Bound);
+        await using Smolmix.Tunnel tunnel = await Smolmix.Tunnel.ConnectAsync(net.Options(exit), cts.Token);
+        await tunnel.PingAsync(IPAddress.Parse("10.0.0.1"), cts.Token);
+
+        var seen = new Dictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Smolmix.Tunnel")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => seen[instrument.Name] = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        Assert.True(seen["smolmix.tunnel.ip_packets_sent"] >= 1);
+        Assert.True(seen["smolmix.tunnel.ip_packets_received"] >= 1);
+        Assert.True(seen["smolmix.tunnel.surbs_sent"] >= 20);
+        Assert.True(seen["smolmix.tunnel.sphinx_packets_sent"] >= 1);
+        Assert.Contains("smolmix.tunnel.keepalives_sent", seen.Keys);
+        Assert.Contains("smolmix.tunnel.reconnects", seen.Keys);
+    }
+
+    [Fact]
     public async Task PingReachesTheExitGateway()
     {
         await using var net = new FakeMixnet();
