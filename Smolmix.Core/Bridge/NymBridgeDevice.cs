@@ -22,6 +22,9 @@ internal sealed class NymBridgeDevice : IPacketDevice
 {
     private const int IncomingCapacity = 4096;
 
+    /// <summary>A bare IPv4 header: when not even this fits any more, the message leaves without waiting.</summary>
+    private const int SmallestPacket = 20;
+
     private readonly BundlingOptions _options;
     private readonly TunnelMetrics _metrics;
     private readonly TimeProvider _time;
@@ -271,7 +274,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
                 int length = Append(bundle, 0, first);
                 int count = 1;
                 long started = _time.GetTimestamp();
-                while (true)
+                while (transport.DataMessageLength(length + PacketBundle.RecordLength(SmallestPacket)) <= messageLimit)
                 {
                     if (reader.TryRead(out (byte[] Buffer, int Length) next))
                     {

@@ -33,7 +33,7 @@ public sealed class Tunnel : IAsyncDisposable
     private TaskCompletionSource _ready = NewReadySignal();
     private TunnelState _state = TunnelState.Connecting;
     private NymClientConnection? _connection;
-    private Path? _path;
+    private TunnelPath? _path;
     private Task _supervisor = Task.CompletedTask;
     private IPAddress _ipv4 = IPAddress.None;
     private IPAddress? _ipv6;
@@ -231,7 +231,7 @@ public sealed class Tunnel : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The tunnel is not <see cref="TunnelState.Ready"/> (see <see cref="WaitUntilReadyAsync"/>).</exception>
     public UdpSocket BindUdp(int port = 0)
     {
-        Path path;
+        TunnelPath path;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_state == TunnelState.Closed, this);
@@ -287,7 +287,7 @@ public sealed class Tunnel : IAsyncDisposable
             _logger.LogDebug(ex, "The tunnel supervisor ended with an error.");
         }
 
-        Path? path;
+        TunnelPath? path;
         NymClientConnection? connection;
         lock (_gate)
         {
@@ -495,7 +495,7 @@ public sealed class Tunnel : IAsyncDisposable
         device.Attach(session);
         lock (_gate)
         {
-            _path = new Path(session, device, stack);
+            _path = new TunnelPath(session, device, stack);
             _ipv4 = session.LocalIpv4;
             _ipv6 = session.LocalIpv6;
             _mtu = mtu;
@@ -515,7 +515,7 @@ public sealed class Tunnel : IAsyncDisposable
         {
             while (true)
             {
-                Path path;
+                TunnelPath path;
                 lock (_gate)
                 {
                     path = _path ?? throw new InvalidOperationException("No session to supervise.");
@@ -569,7 +569,7 @@ public sealed class Tunnel : IAsyncDisposable
         }
     }
 
-    private async Task TearDownAsync(Path path)
+    private async Task TearDownAsync(TunnelPath path)
     {
         path.Device.Detach(path.Session);
         await path.Stack.DisposeAsync().ConfigureAwait(false);
@@ -615,5 +615,5 @@ public sealed class Tunnel : IAsyncDisposable
         }
     }
 
-    private sealed record Path(ExitSession Session, NymBridgeDevice Device, NetStack Stack);
+    private sealed record TunnelPath(ExitSession Session, NymBridgeDevice Device, NetStack Stack);
 }
