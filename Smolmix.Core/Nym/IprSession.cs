@@ -160,14 +160,26 @@ internal sealed class IprSession : IAsyncDisposable
             throw new ArgumentException($"An IP packet is at most {PacketBundle.MaxPacketLength} bytes.", nameof(packet));
         }
 
-        return SendDataAsync(packet, bundled: false, cancellationToken);
+        return SendDataAsync(packet, bundled: false, _options.DataReplySurbs, 0, cancellationToken);
     }
 
     /// <summary>Sends a ready-made bundle of IP packets (see <see cref="PacketBundle"/>).</summary>
     /// <param name="bundle">The <c>[u16 length][packet]…</c> bundle.</param>
     /// <param name="cancellationToken">Cancels the wait for the nym-client connection.</param>
     public ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, CancellationToken cancellationToken = default)
-        => SendDataAsync(bundle, bundled: true, cancellationToken);
+        => SendDataAsync(bundle, bundled: true, _options.DataReplySurbs, 0, cancellationToken);
+
+    /// <summary>Sends a ready-made bundle with a chosen number of reply SURBs on a chosen nym-client lane.</summary>
+    /// <param name="bundle">The <c>[u16 length][packet]…</c> bundle.</param>
+    /// <param name="replySurbs">Reply SURBs to attach.</param>
+    /// <param name="lane">nym-client lane (connection id); 0 is the general lane, non-zero lanes report their queue length.</param>
+    /// <param name="cancellationToken">Cancels the wait for the nym-client connection.</param>
+    public ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, uint replySurbs, ulong lane, CancellationToken cancellationToken = default)
+        => SendDataAsync(bundle, bundled: true, replySurbs, lane, cancellationToken);
+
+    /// <summary>The length of the mixnet message that carries a bundle of <paramref name="bundleLength"/> bytes (LP frame, if any, included).</summary>
+    public int DataMessageLength(int bundleLength)
+        => (IprVersion.RequiresStreamFraming(_version) ? LpFrame.HeaderLength : 0) + IprRequest.DataHeaderLength(bundleLength) + bundleLength;
 
     /// <summary>Pings the exit and returns the round-trip time. Pings do not keep the session alive.</summary>
     /// <exception cref="TimeoutException">No pong within <see cref="IprSessionOptions.RequestTimeout"/>.</exception>
@@ -269,11 +281,11 @@ internal sealed class IprSession : IAsyncDisposable
             try
             {
                 // Every connect attempt is Data seq 0 on the stream (the exit ignores sequence numbers).
-                response = await RequestAsync(connect, timeout, cancellationToken, sequence: 0).ConfigureAwait(false);
+                response = await RequestAsync(connect, timeout, cancellationToken, sequence: 0, replySurbs: _options.ConnectReplySurbs).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                _logger.LogInformation("No v{Version} connect reply from {Exit} within {Timeout}; trying the next version.", version, Exit, timeout);
+                _logger.LogInformation("No v{Version} connect reply within {Timeout}; trying the next version.", version, timeout);
                 continue;
             }
 
@@ -293,12 +305,13 @@ internal sealed class IprSession : IAsyncDisposable
                         }
                     }
 
-                    _logger.LogInformation("Connected to exit {Exit} with v{Version}: {Ipv4} / {Ipv6}, MTU {Mtu}.", Exit, version, success.Ipv4, success.Ipv6, Mtu);
+                    _logger.LogInformation("Connected to the exit with v{Version}, MTU {Mtu}.", version, Mtu);
+                    _logger.LogDebug("Exit {Exit} allocated {Ipv4} / {Ipv6}.", Exit, success.Ipv4, success.Ipv6);
                     return;
                 case IprConnectFailure failure:
                     throw new IprConnectException(failure.Reason, failure.Detail);
                 case IprInfoResponse info:
-                    _logger.LogInformation("The exit answered the v{Version} connect with {Info}; trying the next version.", version, info.Reply);
+                    _logger.LogInformation("The exit answered the v{Version} connect with {Info}; trying the next version.", version, info.Reply.GetType().Name);
                     continue;
                 default:
                     throw new NymProtocolException($"Unexpected reply to a connect: {response.GetType().Name}.");
@@ -308,7 +321,7 @@ internal sealed class IprSession : IAsyncDisposable
         throw new TimeoutException($"The IP packet router {Exit} answered none of the versions {string.Join(", ", _options.Versions)}.");
     }
 
-    private async Task<IprResponse> RequestAsync(IprRequest request, TimeSpan timeout, CancellationToken cancellationToken, uint? sequence = null)
+    private async Task<IprResponse> RequestAsync(IprRequest request, TimeSpan timeout, CancellationToken cancellationToken, uint? sequence = null, uint? replySurbs = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (State == IprSessionState.Disconnected)
@@ -329,7 +342,7 @@ internal sealed class IprSession : IAsyncDisposable
         try
         {
             byte[] message = Frame(request.ToArray(), request.Version, sequence ?? NextSequence());
-            await _connection.SendAnonymousAsync(Exit, message, _options.ControlReplySurbs, 0, cancellationToken).ConfigureAwait(false);
+            await _connection.SendAnonymousAsync(Exit, message, replySurbs ?? _options.ControlReplySurbs, 0, cancellationToken).ConfigureAwait(false);
             return await pending.Reply.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException) when (!pending.Reply.Task.IsCompleted)
@@ -342,7 +355,7 @@ internal sealed class IprSession : IAsyncDisposable
         }
     }
 
-    private async ValueTask SendDataAsync(ReadOnlyMemory<byte> payload, bool bundled, CancellationToken cancellationToken)
+    private async ValueTask SendDataAsync(ReadOnlyMemory<byte> payload, bool bundled, uint replySurbs, ulong lane, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (State != IprSessionState.Connected)
@@ -370,7 +383,7 @@ internal sealed class IprSession : IAsyncDisposable
             PacketBundle.WriteRecord(message.AsSpan(offset), payload.Span);
         }
 
-        await _connection.SendAnonymousAsync(Exit, message, _options.DataReplySurbs, 0, cancellationToken).ConfigureAwait(false);
+        await _connection.SendAnonymousAsync(Exit, message, replySurbs, lane, cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _lastDataSentTicks, _time.GetTimestamp());
     }
 
@@ -437,6 +450,7 @@ internal sealed class IprSession : IAsyncDisposable
             return;
         }
 
+        _options.MessageObserver?.Invoke(message.Length);
         IprResponse response = envelope.Message;
         if (response.RequestId is { } id and not 0 && _pending.TryGetValue(id, out PendingRequest? pending))
         {
@@ -490,7 +504,9 @@ internal sealed class IprSession : IAsyncDisposable
                 EndSession(null);
                 break;
             case IprInfoResponse info:
-                _logger.Log(info.Level == IprInfoLevel.Info ? LogLevel.Information : LogLevel.Warning, "The exit reports {Reply}.", info.Reply);
+                // The reply may name a destination (exit-policy denials): only its kind above Debug.
+                _logger.Log(info.Level == IprInfoLevel.Info ? LogLevel.Information : LogLevel.Warning, "The exit reports {Kind}.", info.Reply.GetType().Name);
+                _logger.LogDebug("The exit reports {Reply}.", info.Reply);
                 _notices.Writer.TryWrite(info);
                 break;
             default:

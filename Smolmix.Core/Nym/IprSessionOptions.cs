@@ -24,6 +24,15 @@ internal sealed record IprSessionOptions
     /// <summary>Reply SURBs attached to the Open frame and every control request.</summary>
     public uint ControlReplySurbs { get; init; } = 10;
 
+    /// <summary>Reply SURBs attached to each connect request; null uses <see cref="ControlReplySurbs"/>.</summary>
+    public uint? ConnectReplySurbs { get; init; }
+
+    /// <summary>
+    /// Called on the receive loop with the length of every message from the exit that belongs to
+    /// this session (each consumed reply SURBs at the exit). Must be quick and must not throw.
+    /// </summary>
+    public Action<int>? MessageObserver { get; init; }
+
     /// <summary>Reply SURBs attached to every data message (the exit asks for more when it runs low).</summary>
     public uint DataReplySurbs { get; init; } = 2;
 

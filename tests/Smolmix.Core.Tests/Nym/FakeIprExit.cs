@@ -159,8 +159,8 @@ internal sealed class FakeIprExit
                 await ReplyAsync(new IprHealthResponse(health.Version, health.RequestId, BuildInfo, null), envelope.StreamId, 0);
                 break;
             case IprDisconnectRequest disconnect:
+                SessionVersion = null; // before replying: the client may check as soon as the reply lands
                 await ReplyAsync(new IprDisconnectResponse(disconnect.Version, disconnect.RequestId, null, null), envelope.StreamId, 0);
-                SessionVersion = null;
                 break;
         }
     }

@@ -43,6 +43,9 @@ internal sealed class FakeNymClientServer : IAsyncDisposable
 
     public NymAddress SelfAddress { get; set; } = NymAddress.Parse(Vectors.CytB);
 
+    /// <summary>Whether decoded requests are kept in <see cref="Requests"/> (turn off for bulk transfers).</summary>
+    public bool RecordRequests { get; set; } = true;
+
     public bool AnswerSelfAddress { get; set; } = true;
 
     public ulong LaneQueueLength { get; set; }
@@ -219,7 +222,11 @@ internal sealed class FakeNymClientServer : IAsyncDisposable
                 continue;
             }
 
-            Requests.Writer.TryWrite(request);
+            if (RecordRequests)
+            {
+                Requests.Writer.TryWrite(request);
+            }
+
             switch (request)
             {
                 case NymClientRequest.SelfAddress when AnswerSelfAddress:

@@ -162,6 +162,34 @@ public sealed class IprSessionTests
     }
 
     [Fact]
+    public async Task BundlesCarryChosenSurbsOnAChosenLaneAndRepliesAreObserved()
+    {
+        await using var server = new FakeNymClientServer();
+        var exit = new FakeIprExit(server, 9, 10);
+        var observed = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        await using var connection = await NymClientConnection.ConnectAsync(server.Options());
+        var options = new IprSessionOptions { ConnectReplySurbs = 20, ControlReplySurbs = 1, MessageObserver = observed.Enqueue };
+        await using IprSession session = await IprSession.ConnectAsync(connection, exit.Address, options).WaitAsync(Bound);
+        Assert.Equal([1U, 20U], exit.Surbs);
+
+        byte[] bundle = PacketBundle.EncodeOne([0x45, 9]);
+        await session.SendBundleAsync(bundle, replySurbs: 7, lane: 42);
+        NymClientRequest.SendAnonymous sent;
+        do
+        {
+            sent = await server.NextRequestAsync<NymClientRequest.SendAnonymous>();
+        }
+        while (!(IprMessageReader.TryReadRequest(sent.Message, out IprEnvelope<IprRequest> e) && e.Message is IprDataRequest));
+        Assert.Equal(7U, sent.ReplySurbs);
+        Assert.Equal(42UL, sent.ConnectionId);
+        Assert.Equal(session.DataMessageLength(bundle.Length), sent.Message.Length);
+
+        await session.Packets.ReadAsync().AsTask().WaitAsync(Bound);
+        Assert.Equal(2, observed.Count); // the connect reply and the echoed data
+        Assert.True(connection.TryGetLastLaneQueueLength(42, out _));
+    }
+
+    [Fact]
     public async Task IgnoresOtherStreamsOtherVersionsAndGarbage()
     {
         await using var server = new FakeNymClientServer();

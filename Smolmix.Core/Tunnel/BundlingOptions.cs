@@ -1,0 +1,42 @@
+namespace Smolmix;
+
+/// <summary>
+/// How outgoing IP packets are packed into mixnet messages. The tunnel fills a message with
+/// queued packets up to <see cref="MaxSphinxPacketsPerMessage"/> Sphinx payloads (about 1.6 KB
+/// each), waiting at most <see cref="FlushDelay"/> for more packets once the first is queued.
+/// </summary>
+public sealed class BundlingOptions
+{
+    /// <summary>Sphinx payloads one message may fill with IP packets (default 1; up to 32).</summary>
+    public int MaxSphinxPacketsPerMessage { get; set; } = 1;
+
+    /// <summary>How long a started message waits for more packets (default 5 ms; zero sends what is queued at once).</summary>
+    public TimeSpan FlushDelay { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>IP packets queued toward the mixnet before the stack's writes wait (default 256).</summary>
+    public int QueueCapacity { get; set; } = 256;
+
+    /// <summary>
+    /// Messages waiting in nym-client's queue for the tunnel's lane above which the tunnel stops
+    /// sending until the queue drains to half (default 64; 0 disables the check).
+    /// </summary>
+    public int NymClientQueueLimit { get; set; } = 64;
+
+    /// <summary>How often nym-client's queue length is polled while over the limit (default 50 ms).</summary>
+    public TimeSpan NymClientQueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for values out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSphinxPacketsPerMessage, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxSphinxPacketsPerMessage, 32);
+        ArgumentOutOfRangeException.ThrowIfLessThan(FlushDelay, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(FlushDelay, TimeSpan.FromSeconds(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(NymClientQueueLimit);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NymClientQueuePollInterval, TimeSpan.Zero);
+    }
+
+    /// <summary>A copy.</summary>
+    public BundlingOptions Clone() => (BundlingOptions)MemberwiseClone();
+}
