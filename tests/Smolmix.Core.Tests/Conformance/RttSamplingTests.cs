@@ -69,7 +69,7 @@ public class RttSamplingTests(ITestOutputHelper output)
             maxSrtt = MaxSrtt(path.Client, maxSrtt);
         };
         var r = path.RunTransfer(2 << 20, TimeSpan.FromSeconds(120));
-        output.WriteLine($"{r}; victim sent {victimTransmissions}×; max SRTT {maxSrtt / 1000.0:0.0} ms; BadChecksum {path.Server.Metrics.Drops(Wire.DropReason.BadChecksum)}");
+        output.WriteLine($"{r}; victim sent {victimTransmissions}×; max SRTT {maxSrtt / 1000.0:0.0} ms; BadChecksum {path.Server.Metrics.Drops(Smolmix.Wire.DropReason.BadChecksum)}");
         Assert.True(r.Completed && r.HashMatches);
         Assert.True(victimTransmissions >= 7, $"the victim segment went out {victimTransmissions}×");
         // RTO retransmissions carry a fresh TSval, so their echoes are true RTTs (20 ms, plus delayed ACKs).
