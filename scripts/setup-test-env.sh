@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 if [ "$(id -u)" -eq 0 ]; then
   if [ ${#need[@]} -gt 0 ]; then
