@@ -1,90 +1,131 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
-using Smolmix.Devices;
+using Smolmix.Devnet;
+using DevnetHost = Smolmix.Devnet.Devnet;
 
 namespace Smolmix.Cli;
 
 /// <summary>
-/// `smolmix demo`: a TCP and a UDP exchange between two userspace stacks over a mixnet-shaped
-/// in-memory path (per-packet random delays that reorder, loss, a rate limit).
+/// `smolmix demo [KiB] [--preset instant|nym|harsh]`: starts an embedded Devnet (nym-client endpoint,
+/// mixnet model, IPR exit with userspace NAT), a TCP and a UDP echo server on loopback, and then does what
+/// an application would: <c>Tunnel.ConnectAsync</c>, a TCP echo checked by SHA-256, UDP datagrams, a ping.
 /// </summary>
 internal static class DemoCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        int kib = args.Length > 0 && int.TryParse(args[0], out int k) ? k : 256;
-        Console.WriteLine($"smolmix demo: {kib} KiB over TCP and 5 UDP datagrams across a mixnet-shaped path");
-        ImpairmentOptions Direction(int seed) => new()
+        int kib = 256;
+        var preset = DevnetPreset.Nym;
+        for (int i = 0; i < args.Length; i++)
         {
-            Seed = seed,
-            LossRate = 0.01,
-            BaseDelay = TimeSpan.FromMilliseconds(60),
-            Jitter = DelayDistribution.Gamma(3, TimeSpan.FromMilliseconds(15)),
-            RateBytesPerSecond = 400_000,
-        };
-        var (clientSide, exitSide) = InMemoryPacketLink.CreatePair();
-        var impaired = new ImpairmentDevice(clientSide, Direction(1), Direction(2));
-        await using var client = NetStack.Start(impaired, IPAddress.Parse("10.0.0.2"));
-        await using var exit = NetStack.Start(exitSide, IPAddress.Parse("10.0.0.1"));
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-
-        // Exit side: a TCP echo server and a UDP echo server.
-        using var listener = exit.Listen(7);
-        var echoTcp = Task.Run(async () =>
-        {
-            await using var s = await listener.AcceptAsync(cts.Token);
-            await s.CopyToAsync(s, cts.Token);
-            s.ShutdownWrite();
-        });
-        using var udpEcho = exit.BindUdp(7);
-        var echoUdp = Task.Run(async () =>
-        {
-            var buf = new byte[2048];
-            for (int i = 0; i < 5; i++)
+            if (args[i] == "--preset" && i + 1 < args.Length && Enum.TryParse(args[++i], ignoreCase: true, out DevnetPreset p))
             {
-                var r = await udpEcho.ReceiveFromAsync(buf, cts.Token);
-                await udpEcho.SendToAsync(buf.AsMemory(0, r.ReceivedBytes), r.RemoteEndPoint, cts.Token);
+                preset = p;
             }
-        });
+            else if (int.TryParse(args[i], out int k) && k > 0)
+            {
+                kib = k;
+            }
+            else
+            {
+                Console.Error.WriteLine("usage: smolmix demo [KiB] [--preset instant|nym|harsh]");
+                return 2;
+            }
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        Console.WriteLine($"smolmix demo: an embedded Devnet ({preset.ToString().ToLowerInvariant()} preset) and echo servers on 127.0.0.1");
+        await using var devnet = await DevnetHost.StartAsync(new DevnetOptions { Preset = preset }, cts.Token);
+        Console.WriteLine($"  nym-client endpoint {devnet.NymClientUri}, exit {devnet.ExitAddress[..16]}…");
 
-        var rtt = await client.PingAsync(IPAddress.Parse("10.0.0.1"), TimeSpan.FromSeconds(5), cancellationToken: cts.Token);
-        Console.WriteLine($"ping 10.0.0.1: {rtt.TotalMilliseconds:0} ms");
+        using var echoTcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        echoTcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        echoTcp.Listen();
+        var tcpServer = Task.Run(() => EchoTcpAsync(echoTcp, cts.Token));
+        using var echoUdp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        echoUdp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var udpServer = Task.Run(() => EchoUdpAsync(echoUdp, cts.Token));
 
         var sw = Stopwatch.StartNew();
-        await using var tcp = await client.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 7), TimeSpan.FromSeconds(10), cts.Token);
-        Console.WriteLine($"tcp connected to {tcp.RemoteEndPoint} from {tcp.LocalEndPoint} in {sw.ElapsedMilliseconds} ms");
-        var data = RandomNumberGenerator.GetBytes(kib * 1024);
-        var send = Task.Run(async () => { await tcp.WriteAsync(data, cts.Token); tcp.ShutdownWrite(); });
+        await using var tunnel = await Tunnel.ConnectAsync(new TunnelOptions { NymClient = devnet.NymClientUri, Exits = [devnet.ExitAddress] }, cts.Token);
+        Console.WriteLine($"tunnel: {tunnel.State} in {sw.Elapsed.TotalSeconds:0.00} s — address {tunnel.IPv4Address}, IPR v{tunnel.ProtocolVersion}, MTU {tunnel.Mtu}");
+
+        var rtt = await tunnel.PingAsync(IPAddress.Parse("10.0.0.1"), cts.Token);
+        Console.WriteLine($"ping 10.0.0.1 (the exit): {rtt.TotalMilliseconds:0} ms");
+
+        sw.Restart();
+        await using var tcp = await tunnel.ConnectTcpAsync((IPEndPoint)echoTcp.LocalEndPoint!, cts.Token);
+        Console.WriteLine($"tcp: connected to {tcp.RemoteEndPoint} in {sw.ElapsedMilliseconds} ms");
+        byte[] data = RandomNumberGenerator.GetBytes(kib * 1024);
+        var send = Task.Run(async () =>
+        {
+            await tcp.WriteAsync(data, cts.Token);
+            tcp.ShutdownWrite();
+        });
         var back = new MemoryStream();
         await tcp.CopyToAsync(back, cts.Token);
         await send;
-        await echoTcp;
         bool same = SHA256.HashData(back.ToArray()).AsSpan().SequenceEqual(SHA256.HashData(data));
-        Console.WriteLine($"tcp echo: {back.Length} bytes back in {sw.Elapsed.TotalSeconds:0.00} s, SHA-256 {(same ? "matches" : "DIFFERS")}");
+        Console.WriteLine($"tcp: {kib} KiB echoed in {sw.Elapsed.TotalSeconds:0.00} s, SHA-256 {(same ? "matches" : "DIFFERS")}");
 
-        using var udp = client.BindUdp();
-        var rbuf = new byte[2048];
+        using var udp = tunnel.BindUdp();
+        var buf = new byte[2048];
         int ok = 0;
         for (int i = 0; i < 5; i++)
         {
-            var msg = System.Text.Encoding.UTF8.GetBytes($"datagram {i}");
-            await udp.SendToAsync(msg, new IPEndPoint(IPAddress.Parse("10.0.0.1"), 7), cts.Token);
+            byte[] msg = System.Text.Encoding.UTF8.GetBytes($"datagram {i}");
+            await udp.SendToAsync(msg, (IPEndPoint)echoUdp.LocalEndPoint!, cts.Token);
             using var one = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
-            one.CancelAfter(TimeSpan.FromSeconds(2));
+            one.CancelAfter(TimeSpan.FromSeconds(5));
             try
             {
-                var r = await udp.ReceiveFromAsync(rbuf, one.Token);
-                ok += rbuf.AsSpan(0, r.ReceivedBytes).SequenceEqual(msg) ? 1 : 0;
+                var r = await udp.ReceiveFromAsync(buf, one.Token);
+                ok += buf.AsSpan(0, r.ReceivedBytes).SequenceEqual(msg) ? 1 : 0;
             }
             catch (OperationCanceledException) when (!cts.IsCancellationRequested)
             {
-                // A lost datagram: UDP makes no promises.
+                // A lost datagram: UDP promises nothing.
             }
         }
-        Console.WriteLine($"udp echo: {ok}/5 datagrams came back");
-        var m = client.Metrics;
-        Console.WriteLine($"client stack: {m.PacketsOut} packets out, {m.PacketsIn} in, {m.TcpRetransmits} TCP retransmissions, {m.TotalDrops} drops");
+        Console.WriteLine($"udp: {ok}/5 datagrams echoed");
+        var m = tunnel.Metrics;
+        Console.WriteLine($"tunnel: {m.IpPacketsSent} IP packets sent in {m.MessagesSent} mixnet messages ({m.SphinxPacketsSent} Sphinx packets, {m.SurbsSent} reply SURBs); {m.IpPacketsReceived} received");
+        await cts.CancelAsync();
         return same && ok > 0 ? 0 : 1;
+    }
+
+    private static async Task EchoTcpAsync(Socket listener, CancellationToken ct)
+    {
+        try
+        {
+            using Socket c = await listener.AcceptAsync(ct);
+            var buf = new byte[64 * 1024];
+            int n;
+            while ((n = await c.ReceiveAsync(buf, SocketFlags.None, ct)) > 0)
+            {
+                await c.SendAsync(buf.AsMemory(0, n), SocketFlags.None, ct);
+            }
+            c.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+        }
+    }
+
+    private static async Task EchoUdpAsync(Socket s, CancellationToken ct)
+    {
+        var buf = new byte[2048];
+        try
+        {
+            while (true)
+            {
+                var r = await s.ReceiveFromAsync(buf, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), ct);
+                await s.SendToAsync(buf.AsMemory(0, r.ReceivedBytes), SocketFlags.None, r.RemoteEndPoint, ct);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+        }
     }
 }

@@ -16,7 +16,7 @@ internal static class Program
             case "-h":
             case "--help":
             case "help":
-                Console.WriteLine("usage: smolmix [demo [KiB]] | smolmix devnet [--port N] [--preset instant|nym|harsh] [--seed S] [--egress nat|kernel] (devnet --help for more)");
+                Console.WriteLine("usage: smolmix [demo [KiB] [--preset instant|nym|harsh]] | smolmix devnet [--port N] [--preset instant|nym|harsh] [--seed S] [--egress nat|kernel] (devnet --help for more)");
                 return 0;
             default:
                 Console.Error.WriteLine($"unknown command '{command}'; try 'smolmix help'");
