@@ -31,15 +31,16 @@ public class BulkTransferInteropTests
     };
 
     /// <summary>
-    /// The acceptance test: 64 MiB each way. On this path both directions run at roughly 0.06–0.1 MB/s
-    /// (see <see cref="FullSizeSkipReason"/>), so it takes about 18 minutes and is opt-in:
-    /// set SMOLMIX_INTEROP_FULL=1 (and optionally SMOLMIX_INTEROP_BULK_MIB, SMOLMIX_INTEROP_BULK_PCAP).
+    /// The acceptance test: 64 MiB each way. On this path both directions run at roughly 0.1 MB/s, so it
+    /// takes about 11–12 minutes: it runs in CI (CI=true) and when SMOLMIX_INTEROP_FULL=1 (optionally
+    /// SMOLMIX_INTEROP_BULK_MIB, SMOLMIX_INTEROP_BULK_PCAP); a local `scripts/test.sh` skips it.
     /// </summary>
     [SkippableFact]
     public async Task SixtyFourMiB_EachWay_WithLossAndReordering_IsByteExact_AndNeverStalls()
     {
         Skip.If(KernelRig.WhyNot is not null, $"needs root, /dev/net/tun and ip: {KernelRig.WhyNot}");
-        Skip.If(Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_FULL") != "1" && Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_BULK_MIB") is null, FullSizeSkipReason);
+        Skip.If(Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_FULL") != "1" && Environment.GetEnvironmentVariable("CI") != "true"
+            && Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_BULK_MIB") is null, FullSizeSkipReason);
         long bytes = (long.TryParse(Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_BULK_MIB"), out long mib) && mib > 0 ? mib : 64) << 20;
         string? pcap = Environment.GetEnvironmentVariable("SMOLMIX_INTEROP_BULK_PCAP");
         await using var rig = KernelRig.Create(LossyReordering(1), LossyReordering(2), pcap, stackPcapPath: pcap is null ? null : pcap + ".stack.pcap");
@@ -49,10 +50,9 @@ public class BulkTransferInteropTests
     }
 
     internal const string FullSizeSkipReason =
-        "64 MiB each way takes ~18 min on this path (2 % loss, 5 ms + U(0,300 ms) each way; measured: upload 1048 s = 0.064 MB/s, " +
-        "download 631 s = 0.106 MB/s): our CUBIC+path-model sender settles at 13-20 segments in flight (a loss episode every ~2 s, " +
-        "in recovery ~35 % of the time) and the kernel's BBR is capped by 2 x bw x min_rtt with min_rtt ~20 ms vs ~310 ms mean RTT. " +
-        "Set SMOLMIX_INTEROP_FULL=1 to run it; CI runs the 3 MiB variant below.";
+        "64 MiB each way takes ~11 min on this path (2 % loss, 5 ms + U(0,300 ms) each way; measured 2026-11-24: upload 678 s = 0.10 MB/s, " +
+        "download 610 s = 0.11 MB/s; loss-limited, the kernel's BBR is capped by 2 x bw x min_rtt with min_rtt ~20 ms vs ~310 ms mean RTT). " +
+        "It runs in CI (CI=true) or with SMOLMIX_INTEROP_FULL=1; the 3 MiB variant below always runs.";
 
     /// <summary>
     /// The CI-sized version of the above (3 MiB each way), recorded with a <see cref="PcapTapDevice"/>;
