@@ -25,10 +25,12 @@ public sealed class StackOptions
     public CongestionControlAlgorithm CongestionControl { get; set; } = CongestionControlAlgorithm.Cubic;
 
     /// <summary>
-    /// When true (default) a loss episode never cuts the congestion window below 0.85 × the measured
-    /// delivery rate × the smoothed RTT: on the mixnet random loss is not congestion, and a loss-only
-    /// response at 1 s RTT would starve the connection. Growth is also capped at twice the measured
-    /// bandwidth-delay product so the Nym client's unbounded send queue does not fill.
+    /// When true (default) the congestion controller uses a model of the path (delivery rate and the
+    /// minimum smoothed RTT): a loss while the RTT shows no standing queue is judged random — the mixnet
+    /// drops packets regardless of load — and costs only a 10 % backoff; a congestive loss never cuts the
+    /// window below 1.25 × the measured bandwidth-delay product; while a queue builds, growth stops at
+    /// 1.5 × that product so the Nym client's unbounded send queue does not fill; rising RTT ends slow
+    /// start. False gives plain loss-based CUBIC / NewReno.
     /// </summary>
     public bool PathModel { get; set; } = true;
 
