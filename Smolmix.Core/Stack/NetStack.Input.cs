@@ -23,14 +23,8 @@ public sealed partial class NetStack
                 return;
             }
             IpAddr src = ip.Source, dst = ip.Destination;
-            if (!AcceptDestination(dst, ip.Protocol))
+            if (!Admit(src, dst, ip.Protocol))
             {
-                Metrics.Drop(DropReason.NotForUs);
-                return;
-            }
-            if (src.IsMulticastOrBroadcast || src.IsUnspecified)
-            {
-                Metrics.Drop(DropReason.BadSource);
                 return;
             }
             if (ip.IsFragment)
@@ -51,14 +45,8 @@ public sealed partial class NetStack
                 return;
             }
             IpAddr src = ip.Source, dst = ip.Destination;
-            if (!AcceptDestination(dst, ip.Protocol))
+            if (!Admit(src, dst, ip.Protocol))
             {
-                Metrics.Drop(DropReason.NotForUs);
-                return;
-            }
-            if (src.IsMulticastOrBroadcast || src.IsUnspecified)
-            {
-                Metrics.Drop(DropReason.BadSource);
                 return;
             }
             if (ip.IsFragment)
@@ -75,6 +63,22 @@ public sealed partial class NetStack
         {
             Metrics.Drop(DropReason.BadVersion);
         }
+    }
+
+    /// <summary>Address checks shared by both families; a rejected packet is counted.</summary>
+    private bool Admit(in IpAddr src, in IpAddr dst, IpProtocol protocol)
+    {
+        if (!AcceptDestination(dst, protocol))
+        {
+            Metrics.Drop(DropReason.NotForUs);
+            return false;
+        }
+        if (src.IsMulticastOrBroadcast || src.IsUnspecified)
+        {
+            Metrics.Drop(DropReason.BadSource);
+            return false;
+        }
+        return true;
     }
 
     private bool AcceptDestination(in IpAddr dst, IpProtocol protocol)
