@@ -228,7 +228,6 @@ public sealed class TcpStream : Stream
                 cancellationToken.ThrowIfCancellationRequested();
                 wait = _signal.WaitTask;
             }
-            _stack.FlushOutput();
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -250,7 +249,6 @@ public sealed class TcpStream : Stream
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             Connection.ShutdownWrite();
         }
-        _stack.FlushOutput();
     }
 
     /// <summary>Aborts the connection with a RST; pending and later calls fail.</summary>
@@ -265,7 +263,6 @@ public sealed class TcpStream : Stream
             Interlocked.Exchange(ref _disposed, 1);
             _signal.Set();
         }
-        _stack.FlushOutput();
     }
 
     /// <summary>
@@ -307,7 +304,6 @@ public sealed class TcpStream : Stream
                 }
                 _signal.Set();
             }
-            _stack.FlushOutput();
         }
         base.Dispose(disposing);
     }

@@ -87,9 +87,10 @@ internal sealed class DevicePump : Stack.IPacketOutput, IAsyncDisposable
         catch (ObjectDisposedException)
         {
         }
-        catch (Exception)
+        catch (Exception ex)
         {
-            // The device failed; the stack's connections will time out. Nothing else to do here.
+            // The device failed: the stack's connections will time out; say why.
+            _stack?.OnDeviceWriteFailed(ex);
         }
     }
 

@@ -187,7 +187,6 @@ public sealed partial class NetStack
             sentAt = NowMicros;
             Emit(buf[..(ipLen + IcmpHeader.Length + payloadSize)]);
         }
-        FlushOutput();
         try
         {
             long receivedAt = await tcs.Task.WaitAsync(timeout, Options.TimeProvider, cancellationToken).ConfigureAwait(false);

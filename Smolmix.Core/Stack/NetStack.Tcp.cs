@@ -176,7 +176,6 @@ public sealed partial class NetStack
             _tcp[id] = conn;
             conn.StartConnect(timeout ?? Options.ConnectTimeout);
         }
-        FlushOutput();
         try
         {
             await stream.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);

@@ -147,6 +147,5 @@ public sealed partial class NetStack
                 throw new SocketException((int)SocketError.MessageSize);
             }
         }
-        FlushOutput();
     }
 }

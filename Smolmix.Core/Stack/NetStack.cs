@@ -1,5 +1,4 @@
 using Smolmix.Stack;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -161,7 +160,6 @@ public sealed partial class NetStack : IAsyncDisposable
                 _log.LogDebug(ex, "Packet processing failed");
             }
         }
-        FlushOutput();
     }
 
     /// <summary>Called by the device pump when the outbound queue has drained below its low mark.</summary>
@@ -186,12 +184,14 @@ public sealed partial class NetStack : IAsyncDisposable
         }
     }
 
-    internal void WaitForOutputRoom(TcpConnection c) => _waitingForRoom.Add(c);
-
-    /// <summary>Hook after releasing the lock (the device pump is signalled per packet, nothing to do).</summary>
-    internal void FlushOutput()
+    /// <summary>The device pump's writer stopped on an exception.</summary>
+    internal void OnDeviceWriteFailed(Exception ex)
     {
+        Metrics.DeviceWriteFailed();
+        _log.LogDebug(ex, "Device write loop ended");
     }
+
+    internal void WaitForOutputRoom(TcpConnection c) => _waitingForRoom.Add(c);
 
     internal void RemoveConnection(TcpConnection c)
     {
@@ -248,7 +248,4 @@ public sealed partial class NetStack : IAsyncDisposable
     internal ushort NextIpId() => _ipId++;
 
     internal Random Rng => _rng;
-
-    [Conditional("DEBUG")]
-    private static void AssertLocked(object sync) => Debug.Assert(Monitor.IsEntered(sync));
 }

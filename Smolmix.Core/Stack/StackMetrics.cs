@@ -11,7 +11,7 @@ public sealed class StackMetrics : IDisposable
 {
     private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
     private long _packetsIn, _packetsOut, _bytesIn, _bytesOut;
-    private long _tcpRandomLoss, _tcpRetransmits, _tcpRto, _tcpTlp, _tcpRecoveries, _tcpSpurious, _tcpDsack, _tcpEstablished, _tcpZwp, _tcpPmtu;
+    private long _deviceWriteFailures, _tcpRandomLoss, _tcpRetransmits, _tcpRto, _tcpTlp, _tcpRecoveries, _tcpSpurious, _tcpDsack, _tcpEstablished, _tcpZwp, _tcpPmtu;
     private long _tcpBytesReceived, _tcpBytesAcked, _tcpBytesQueued;
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
@@ -61,6 +61,9 @@ public sealed class StackMetrics : IDisposable
     /// <summary>Bytes of IP packets sent.</summary>
     public long BytesOut => Volatile.Read(ref _bytesOut);
 
+    /// <summary>Times the device writer stopped on an exception (the device failed).</summary>
+    public long DeviceWriteFailures => Volatile.Read(ref _deviceWriteFailures);
+
     /// <summary>TCP segments retransmitted.</summary>
     public long TcpRetransmits => Volatile.Read(ref _tcpRetransmits);
 
@@ -98,6 +101,7 @@ public sealed class StackMetrics : IDisposable
     internal void PacketIn(int bytes) { Interlocked.Increment(ref _packetsIn); Interlocked.Add(ref _bytesIn, bytes); }
     internal void PacketOut(int bytes) { Interlocked.Increment(ref _packetsOut); Interlocked.Add(ref _bytesOut, bytes); }
     internal void TcpRetransmit() => Interlocked.Increment(ref _tcpRetransmits);
+    internal void DeviceWriteFailed() => Interlocked.Increment(ref _deviceWriteFailures);
     internal void TcpRandomLoss() => Interlocked.Increment(ref _tcpRandomLoss);
     internal void TcpRto() => Interlocked.Increment(ref _tcpRto);
     internal void TcpTailLossProbe() => Interlocked.Increment(ref _tcpTlp);

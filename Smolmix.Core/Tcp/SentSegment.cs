@@ -30,12 +30,6 @@ internal sealed class SentSegment
     /// <summary>Marked lost and not yet retransmitted since.</summary>
     public bool Lost;
 
-    /// <summary>Bytes delivered on the connection when this was (last) sent: for delivery-rate samples.</summary>
-    public long DeliveredAtSend;
-
-    /// <summary>Time of the delivery counter snapshot when sent (µs).</summary>
-    public long DeliveredTimeAtSend;
-
     /// <summary>TSval of the first transmission; reused by reordering-driven retransmissions.</summary>
     public uint FirstTsVal;
 

@@ -184,7 +184,6 @@ internal sealed partial class TcpConnection
         if (newlyDelivered > 0)
         {
             _delivered += newlyDelivered;
-            _deliveredTimeUs = now;
             OnRoundProgress(now);
         }
 
@@ -217,7 +216,7 @@ internal sealed partial class TcpConnection
             {
                 _inRecovery = false;
                 _inLossRecovery = false;
-                if (_undoRetrans <= 0 && _undoState != null && SpuriousEpisode())
+                if (_undoRetrans <= 0 && _undoState != null)
                 {
                     Undo();
                 }
@@ -264,8 +263,6 @@ internal sealed partial class TcpConnection
             ArmRetransmitTimer();
         }
     }
-
-    private bool SpuriousEpisode() => _undoRetrans <= 0;
 
     // An ended recovery episode whose retransmissions were not all shown spurious yet (RFC 2883 §5: the
     // D-SACK for a retransmission usually arrives after the ACK that ended the episode).

@@ -149,8 +149,6 @@ internal sealed partial class TcpConnection
                 XmitTime = s.XmitTime,
                 XmitCount = s.XmitCount,
                 Lost = true,
-                DeliveredAtSend = s.DeliveredAtSend,
-                DeliveredTimeAtSend = s.DeliveredTimeAtSend,
                 FirstTsVal = s.FirstTsVal,
             });
             s.SeqLength = mss;

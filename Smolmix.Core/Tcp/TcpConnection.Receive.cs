@@ -115,7 +115,7 @@ internal sealed partial class TcpConnection
         {
             return;
         }
-        if (seg.Options.HasTimestamps && _tsOk && Seq.Le(seg.Seq, _rcvAdvEdgeForTs) )
+        if (seg.Options.HasTimestamps && _tsOk && Seq.Le(seg.Seq, _rcvNxt))
         {
             // RFC 7323 §4.3: update TS.Recent when the segment covers Last.ACK.sent.
             if ((int)(seg.Options.TsVal - _tsRecent) >= 0)
@@ -192,9 +192,6 @@ internal sealed partial class TcpConnection
         Output();
         ArmTimer();
     }
-
-    // Last.ACK.sent for the timestamp update rule.
-    private uint _rcvAdvEdgeForTs => _rcvNxt;
 
     private bool IsAcceptable(ref TcpSegmentIn seg)
     {

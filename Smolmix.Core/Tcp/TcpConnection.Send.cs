@@ -146,8 +146,6 @@ internal sealed partial class TcpConnection
         long now = Now;
         s.XmitTime = now;
         s.XmitCount++;
-        s.DeliveredAtSend = _delivered;
-        s.DeliveredTimeAtSend = _deliveredTimeUs;
         if (retransmit)
         {
             RetransmittedSegments++;

@@ -20,7 +20,6 @@ internal sealed partial class TcpConnection
                 ArmTimer();
             }
         }
-        _stack.FlushOutput();
     }
 
     /// <summary>Runs every deadline that has passed.</summary>

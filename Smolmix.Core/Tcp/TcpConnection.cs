@@ -97,7 +97,6 @@ internal sealed partial class TcpConnection
 
     // --- Path model: delivery rate per round, windowed max ---
     private long _delivered;
-    private long _deliveredTimeUs;
     private uint _roundEnd;
     private long _roundStartDelivered;
     private long _roundStartUs;

@@ -24,7 +24,7 @@ internal sealed class KernelRig : IAsyncDisposable
     /// <summary>An address of the namespace's subnet that nobody answers: the kernel does not forward, so drops it silently.</summary>
     public static readonly IPAddress SilentV4 = IPAddress.Parse("10.78.0.99");
 
-    private KernelRig(NetNamespace ns, string tunName, IPacketDevice device, ImpairmentDevice? impairment, PcapWriter? pcap, PcapWriter? stackPcap, NetStack stack)
+    private KernelRig(NetworkNamespace ns, string tunName, IPacketDevice device, ImpairmentDevice? impairment, PcapWriter? pcap, PcapWriter? stackPcap, NetStack stack)
     {
         StackPcap = stackPcap;
         Ns = ns;
@@ -35,7 +35,7 @@ internal sealed class KernelRig : IAsyncDisposable
         Stack = stack;
     }
 
-    public NetNamespace Ns { get; }
+    public NetworkNamespace Ns { get; }
     public string TunName { get; }
     public IPacketDevice Device { get; }
     public ImpairmentDevice? Impairment { get; }

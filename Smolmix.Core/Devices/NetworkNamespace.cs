@@ -1,11 +1,11 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
-using Smolmix.Devices;
 
-namespace Smolmix.Devnet.Egress;
+namespace Smolmix.Devices;
 
 /// <summary>
-/// A Linux network namespace the Devnet creates (<c>ip netns add</c>) and deletes on dispose.
+/// A Linux network namespace created with <c>ip netns add</c> and deleted on dispose (the Devnet's kernel
+/// egress and the root-only tests use it).
 /// <see cref="Run{T}"/> runs code on a fresh OS thread that has entered the namespace (setns), so
 /// sockets it creates live there and keep working from any thread afterwards. Needs root.
 /// </summary>
