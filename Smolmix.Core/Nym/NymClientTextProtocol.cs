@@ -60,14 +60,18 @@ internal static class NymClientTextProtocol
     });
 
     /// <summary>Encodes a response as JSON; an error becomes <c>"Kind:message"</c>.</summary>
-    /// <exception cref="ArgumentException">A received message is not valid UTF-8.</exception>
-    public static string EncodeResponse(NymClientResponse response) => Write(writer =>
+    /// <param name="response">The response.</param>
+    /// <param name="lossyMessages">Decode received messages as UTF-8 lossily (as nym-client's server side does)
+    /// instead of rejecting invalid UTF-8.</param>
+    /// <param name="describeError">The text for an error kind (default: the enum name).</param>
+    /// <exception cref="ArgumentException">A received message is not valid UTF-8 (and <paramref name="lossyMessages"/> is false).</exception>
+    public static string EncodeResponse(NymClientResponse response, bool lossyMessages = false, Func<NymClientErrorKind, string>? describeError = null) => Write(writer =>
     {
         switch (response)
         {
             case NymClientResponse.Received received:
                 writer.WriteString("type", "received");
-                writer.WriteString("message", Text(received.Message));
+                writer.WriteString("message", lossyMessages ? Encoding.UTF8.GetString(received.Message.Span) : Text(received.Message));
                 if (received.SenderTag is { } tag)
                 {
                     writer.WriteString("senderTag", tag.ToString());
@@ -89,7 +93,7 @@ internal static class NymClientTextProtocol
                 break;
             case NymClientResponse.Error error:
                 writer.WriteString("type", "error");
-                writer.WriteString("message", $"{error.Kind}:{error.Message}");
+                writer.WriteString("message", $"{describeError?.Invoke(error.Kind) ?? error.Kind.ToString()}:{error.Message}");
                 break;
             default:
                 throw new NotSupportedException($"{response.GetType().Name} has no text form.");

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Smolmix.Nym;
@@ -68,41 +67,9 @@ internal static class NymClientTextProtocol
         }
     }
 
-    /// <summary>Encodes a response as JSON text.</summary>
-    public static string Encode(NymClientResponse response) => Write(writer =>
-    {
-        switch (response)
-        {
-            case NymClientResponse.Received received:
-                writer.WriteString("type", "received");
-                writer.WriteString("message", Encoding.UTF8.GetString(received.Message.Span));
-                if (received.SenderTag is { } tag)
-                {
-                    writer.WriteString("senderTag", tag.ToString());
-                }
-                else
-                {
-                    writer.WriteNull("senderTag");
-                }
-
-                break;
-            case NymClientResponse.SelfAddress self:
-                writer.WriteString("type", "selfAddress");
-                writer.WriteString("address", self.Address.ToString());
-                break;
-            case NymClientResponse.LaneQueueLength lane:
-                writer.WriteString("type", "laneQueueLength");
-                writer.WriteNumber("lane", lane.Lane);
-                writer.WriteNumber("queue_length", lane.QueueLength);
-                break;
-            case NymClientResponse.Error error:
-                writer.WriteString("type", "error");
-                writer.WriteString("message", $"{Describe(error.Kind)}:{error.Message}");
-                break;
-            default:
-                throw new ArgumentException($"Unknown response {response.GetType().Name}.", nameof(response));
-        }
-    });
+    /// <summary>Encodes a response as JSON text: received messages decoded lossily, errors with nym-client's texts.</summary>
+    public static string Encode(NymClientResponse response)
+        => Smolmix.Nym.NymClientTextProtocol.EncodeResponse(response, lossyMessages: true, describeError: Describe);
 
     /// <summary>The text nym-client uses for an error kind.</summary>
     public static string Describe(NymClientErrorKind kind) => kind switch
@@ -129,17 +96,4 @@ internal static class NymClientTextProtocol
 
     private static ulong ConnectionId(JsonElement root)
         => root.TryGetProperty("connectionId", out JsonElement id) && id.ValueKind != JsonValueKind.Null ? id.GetUInt64() : 0;
-
-    private static string Write(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 }
