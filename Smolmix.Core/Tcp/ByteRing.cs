@@ -2,7 +2,7 @@ namespace Smolmix.Tcp;
 
 /// <summary>
 /// A ring of bytes that grows by doubling up to a cap. Holds a readable region starting at
-/// <see cref="Start"/>; bytes beyond it may be written at an offset (out-of-order data) before they
+/// the ring's head; bytes beyond it may be written at an offset (out-of-order data) before they
 /// become readable. Not thread-safe: the stack lock guards it.
 /// </summary>
 internal sealed class ByteRing
