@@ -77,7 +77,10 @@ public sealed class UdpSocket : IDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Waits for the next datagram and copies it into <paramref name="buffer"/>.</summary>
+    /// <summary>
+    /// Waits for the next datagram and copies it into <paramref name="buffer"/>; a datagram longer than
+    /// the buffer is cut and reported with <see cref="UdpReceiveResult.Truncated"/>.
+    /// </summary>
     public async ValueTask<UdpReceiveResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (true)
@@ -96,7 +99,7 @@ public sealed class UdpSocket : IDisposable
                 {
                     int n = Math.Min(d.Data.Length, buffer.Length);
                     d.Data.AsSpan(0, n).CopyTo(buffer.Span);
-                    return new UdpReceiveResult(n, new IPEndPoint(d.Src.ToIPAddress(), d.SrcPort), new IPEndPoint(d.Dst.ToIPAddress(), d.DstPort));
+                    return new UdpReceiveResult(n, new IPEndPoint(d.Src.ToIPAddress(), d.SrcPort), new IPEndPoint(d.Dst.ToIPAddress(), d.DstPort), n < d.Data.Length);
                 }
                 wait = _signal.WaitTask;
             }

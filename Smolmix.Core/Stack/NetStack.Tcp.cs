@@ -133,6 +133,10 @@ public sealed partial class NetStack
         throw new SocketException((int)SocketError.AddressAlreadyInUse);
     }
 
+    /// <inheritdoc />
+    Task<TcpStream> IVirtualNetwork.ConnectTcpAsync(IPEndPoint remote, CancellationToken cancellationToken)
+        => ConnectTcpAsync(remote, null, cancellationToken);
+
     /// <summary>
     /// Opens a TCP connection to <paramref name="remote"/>. Fails with a <see cref="SocketException"/>:
     /// <see cref="SocketError.ConnectionRefused"/> on RST or ICMP port unreachable, <see cref="SocketError.TimedOut"/>

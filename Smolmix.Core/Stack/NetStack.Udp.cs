@@ -10,6 +10,13 @@ public sealed partial class NetStack
     private readonly Dictionary<ushort, UdpSocket> _udp = new();
     private UdpSocket? _anyAddressUdp;
 
+    /// <inheritdoc />
+    ValueTask<UdpSocket> IVirtualNetwork.BindUdpAsync(int port, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(BindUdp(port));
+    }
+
     /// <summary>
     /// Binds a UDP socket to <paramref name="port"/> (0 picks an ephemeral port), or — with
     /// <paramref name="anyAddress"/> — one socket that receives datagrams for every destination.

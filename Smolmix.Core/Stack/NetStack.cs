@@ -14,7 +14,7 @@ namespace Smolmix;
 /// optional IPv6 /128 over a raw-IP medium. Opens TCP connections and listeners, UDP sockets and
 /// pings. One lock guards all protocol state; sockets never wait on it for long.
 /// </summary>
-public sealed partial class NetStack : IAsyncDisposable
+public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
 {
     private readonly IPacketOutput _output;
     private readonly long _t0;

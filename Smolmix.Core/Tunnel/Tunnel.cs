@@ -20,7 +20,7 @@ namespace Smolmix;
 /// <see cref="IOException"/> wrapping <see cref="SocketError.ConnectionAborted"/>) while new ones
 /// use the new session. Watch <see cref="StateChanged"/> to know when that happens.
 /// </remarks>
-public sealed class Tunnel : IAsyncDisposable
+public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
 {
     private readonly TunnelOptions _options;
     private readonly TimeProvider _time;
@@ -241,6 +241,37 @@ public sealed class Tunnel : IAsyncDisposable
         }
 
         return path.Stack.BindUdp(port);
+    }
+
+    /// <summary>
+    /// Binds a UDP socket on the current session's stack (0 picks an ephemeral port), first waiting
+    /// for the tunnel to be <see cref="TunnelState.Ready"/> (bounded by
+    /// <see cref="TunnelOptions.TcpConnectTimeout"/>). If the session is lost later the socket is
+    /// closed (receives fail with <see cref="ObjectDisposedException"/>).
+    /// </summary>
+    /// <param name="port">The local port, or 0.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <exception cref="SocketException">The tunnel was not ready in time (<see cref="SocketError.TimedOut"/>) or the port is in use.</exception>
+    /// <exception cref="IOException">The tunnel failed.</exception>
+    public async ValueTask<UdpSocket> BindUdpAsync(int port = 0, CancellationToken cancellationToken = default)
+    {
+        if (port is < 0 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(port));
+        }
+
+        while (true)
+        {
+            NetStack stack = await WaitForPathAsync(_options.TcpConnectTimeout, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return stack.BindUdp(port);
+            }
+            catch (ObjectDisposedException) when (!IsCurrent(stack))
+            {
+                // The session was replaced between the wait and the bind; bind on the new one.
+            }
+        }
     }
 
     /// <summary>Sends an ICMP echo through the exit and returns the round-trip time (bounded by <see cref="TunnelOptions.PingTimeout"/>).</summary>

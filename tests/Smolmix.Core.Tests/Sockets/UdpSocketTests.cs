@@ -50,9 +50,11 @@ public class UdpSocketTests
         Assert.Equal(0, (await server.ReceiveFromAsync(buf, cts.Token)).ReceivedBytes);
         var rmax = await server.ReceiveFromAsync(buf, cts.Token);
         Assert.Equal(max, buf[..rmax.ReceivedBytes]);
+        Assert.False(rmax.Truncated);
         var small = new byte[10];
         var rt = await server.ReceiveFromAsync(small, cts.Token);
         Assert.Equal(10, rt.ReceivedBytes);
+        Assert.True(rt.Truncated);
         Assert.Equal(TestUtil.Pattern(100, 2)[..10], small);
     }
 

@@ -132,6 +132,7 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
         Assert.NotNull(changes.Last().Exception);
         await Assert.ThrowsAsync<IOException>(() => tunnel.ConnectTcpAsync(Server));
         Assert.Throws<InvalidOperationException>(() => tunnel.BindUdp());
+        await Assert.ThrowsAsync<IOException>(() => tunnel.BindUdpAsync().AsTask());
     }
 
     [Fact]
@@ -148,8 +149,12 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
         net.Server.RejectConnections = true;
         net.Server.DropConnection();
         await time.DriveUntilAsync(() => tunnel.State == TunnelState.Reconnecting, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        Task<UdpSocket> bind = tunnel.BindUdpAsync(0, cts.Token).AsTask(); // waits for Ready instead of throwing
+        Assert.False(bind.IsCompleted);
         net.Server.RejectConnections = false;
         await time.DriveUntilAsync(() => tunnel.State == TunnelState.Ready, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(2));
+        using UdpSocket udp = await time.DriveAsync(bind);
+        Assert.Equal(tunnel.IPv4Address, ((IVirtualNetwork)tunnel).IPv4Address);
 
         Assert.NotEqual(before, tunnel.IPv4Address); // a new stream connect gets new addresses
         await using TcpStream stream = await time.DriveAsync(tunnel.ConnectTcpAsync(Server, cts.Token));
