@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Smolmix.Dns;
 
 /// <summary>
-/// Settings of a <c>TunnelResolver</c>. The defaults suit the Nym mixnet: round trips of
+/// Settings of a <see cref="TunnelResolver"/>. The defaults suit the Nym mixnet: round trips of
 /// 0.5–5 s, so retransmissions are timed from the measured round trip, a lookup has a generous
 /// overall bound, and answers are cached.
 /// </summary>
@@ -50,6 +50,12 @@ public sealed class TunnelResolverOptions
     /// with a TTL of <see cref="StaleAnswerTtl"/>. Default off.
     /// </summary>
     public bool ServeStale { get; set; }
+
+    /// <summary>
+    /// With <see cref="ServeStale"/>: how long a lookup whose cached answer has expired waits for a
+    /// fresh one before it is given the stale one (the refresh goes on and fills the cache). Default 5 s.
+    /// </summary>
+    public TimeSpan StaleAnswerDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long after expiry an answer may still be served stale. Default 1 day.</summary>
     public TimeSpan MaxStaleAge { get; set; } = TimeSpan.FromDays(1);
@@ -117,6 +123,7 @@ public sealed class TunnelResolverOptions
         NotNegative(MaxNegativeCacheTtl, nameof(MaxNegativeCacheTtl));
         NotNegative(MaxStaleAge, nameof(MaxStaleAge));
         Positive(StaleAnswerTtl, nameof(StaleAnswerTtl));
+        NotNegative(StaleAnswerDelay, nameof(StaleAnswerDelay));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
     }
 
