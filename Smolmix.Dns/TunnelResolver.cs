@@ -212,6 +212,50 @@ public sealed class TunnelResolver : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends a DNS query given in wire form through the tunnel to the configured servers (in turn, with
+    /// retransmission, TCP fallback or TLS as configured; not from the cache) and returns the server's
+    /// response in wire form, carrying the query's ID. For tools that build their own messages, such as
+    /// a relay for another DNS library.
+    /// </summary>
+    /// <param name="query">A standard query with exactly one question.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The response (NOERROR or NXDOMAIN; other codes end in an exception).</returns>
+    /// <exception cref="ArgumentException">The query is malformed or is not a single-question standard query.</exception>
+    /// <exception cref="DnsResolutionException">No server gave an answer in time.</exception>
+    public async Task<byte[]> ExchangeAsync(ReadOnlyMemory<byte> query, CancellationToken cancellationToken = default)
+    {
+        DnsMessage parsed;
+        try
+        {
+            parsed = DnsMessage.Parse(query.Span);
+        }
+        catch (DnsFormatException ex)
+        {
+            throw new ArgumentException($"The query is malformed: {ex.Message}", nameof(query), ex);
+        }
+
+        if (parsed.IsResponse || parsed.Opcode != 0 || parsed.Questions.Count != 1 || parsed.Questions[0].Type is DnsRecordType.OPT)
+        {
+            throw new ArgumentException("Only a standard query with one question can be sent.", nameof(query));
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        DnsQuestion question = parsed.Questions[0];
+        using var timeout = new CancellationTokenSource(_options.Timeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _lifetime.Token, cancellationToken);
+        try
+        {
+            (DnsMessage response, _) = await AskServersAsync(question, linked.Token).ConfigureAwait(false);
+            response.Id = parsed.Id;
+            return response.Encode();
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new DnsResolutionException(SocketError.TryAgain, question.Name, question.Type, null, $"No DNS server answered for '{question.Name}' ({question.Type}) within {_options.Timeout.TotalSeconds:0.#} s.");
+        }
+    }
+
     /// <summary>Forgets every cached answer.</summary>
     public void ClearCache() => _cache.Clear();
 
@@ -335,7 +379,17 @@ public sealed class TunnelResolver : IAsyncDisposable
         DnsQuestion q = question;
         for (int restart = 0; ; restart++)
         {
-            (ChainedAnswer a, DnsServer server) = await AskServersAsync(q, cancellationToken).ConfigureAwait(false);
+            (DnsMessage response, DnsServer server) = await AskServersAsync(q, cancellationToken).ConfigureAwait(false);
+            ChainedAnswer a;
+            try
+            {
+                a = ChainedAnswer.From(response, q, _options.MaxCacheTtl, _options.MaxNegativeCacheTtl);
+            }
+            catch (DnsFormatException ex)
+            {
+                throw new DnsResolutionException(SocketError.NoRecovery, question.Name, question.Type, response.ResponseCode, $"The answer for '{question.Name}' from {server} is unusable: {ex.Message}");
+            }
+
             aliases.AddRange(a.Aliases);
             ttl = a.TimeToLive < ttl ? a.TimeToLive : ttl;
             if (!a.ChainIncomplete)
@@ -353,7 +407,7 @@ public sealed class TunnelResolver : IAsyncDisposable
     }
 
     /// <summary>Asks the servers in turn, passing over them again while time remains, until one gives an answer (NOERROR or NXDOMAIN).</summary>
-    private async Task<(ChainedAnswer Answer, DnsServer Server)> AskServersAsync(DnsQuestion question, CancellationToken cancellationToken)
+    private async Task<(DnsMessage Response, DnsServer Server)> AskServersAsync(DnsQuestion question, CancellationToken cancellationToken)
     {
         DnsResponseCode? lastCode = null;
         string lastReason = "no answer";
@@ -380,7 +434,7 @@ public sealed class TunnelResolver : IAsyncDisposable
                     if (response.ResponseCode is DnsResponseCode.NoError or DnsResponseCode.NameError)
                     {
                         Volatile.Write(ref _preferred, index);
-                        return (ChainedAnswer.From(response, question, _options.MaxCacheTtl, _options.MaxNegativeCacheTtl), server);
+                        return (response, server);
                     }
 
                     lastCode = response.ResponseCode;

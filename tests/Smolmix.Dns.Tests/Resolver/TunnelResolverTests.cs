@@ -163,7 +163,7 @@ public sealed class TunnelResolverTests
         await using var rig = new ResolverRig();
         var failing = rig.AddServer((q, _) => FakeDnsServer.Respond(q, DnsResponseCode.ServerFailure, []), port: 53);
         var working = rig.AddServer((q, _) => Normal(q), port: 5353);
-        var resolver = rig.Resolver(null, failing, working);
+        var resolver = rig.Resolver(o => o.InitialRetransmitTimeout = TimeSpan.FromSeconds(5), failing, working);
 
         DnsAnswer answer = await resolver.QueryAsync("fallback.example.com", DnsRecordType.A).WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -179,7 +179,7 @@ public sealed class TunnelResolverTests
         await using var rig = new ResolverRig();
         var a = rig.AddServer((q, _) => FakeDnsServer.Respond(q, DnsResponseCode.ServerFailure, []), port: 53);
         var b = rig.AddServer((q, _) => FakeDnsServer.Respond(q, DnsResponseCode.ServerFailure, []), port: 5353);
-        var resolver = rig.Resolver(null, a, b);
+        var resolver = rig.Resolver(o => o.InitialRetransmitTimeout = TimeSpan.FromSeconds(5), a, b);
 
         var ex = await Assert.ThrowsAsync<DnsResolutionException>(() => resolver.GetHostAddressesAsync("broken.example.com", AddressFamily.InterNetwork)).WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -440,5 +440,23 @@ public sealed class TunnelResolverTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new TunnelResolverOptions { EdnsPayloadSize = 100 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new TunnelResolverOptions { CacheSize = -1 }.Validate());
         new TunnelResolverOptions().Validate();
+    }
+
+    [Fact]
+    public async Task A_raw_query_is_exchanged_through_the_servers_with_its_own_ID()
+    {
+        await using var rig = new ResolverRig();
+        var failing = rig.AddServer((q, _) => FakeDnsServer.Respond(q, DnsResponseCode.ServerFailure, []), port: 53);
+        var working = rig.AddServer((q, _) => FakeDnsServer.Respond(q, DnsResponseCode.NameError, [], [FakeDnsServer.Soa("example.com", 60)]), port: 5353);
+        var resolver = rig.Resolver(null, failing, working);
+        byte[] query = DnsMessage.Query(0x1234, new DnsQuestion("raw.example.com", DnsRecordType.TXT)).Encode();
+
+        DnsMessage response = DnsMessage.Parse(await resolver.ExchangeAsync(query));
+
+        Assert.Equal(0x1234, response.Id);
+        Assert.Equal(DnsResponseCode.NameError, response.ResponseCode);
+        Assert.IsType<SoaRecord>(Assert.Single(response.Authorities));
+        Assert.NotEqual(0x1234, Assert.Single(working.UdpQueries).Id); // the query on the wire has an ID of its own
+        await Assert.ThrowsAsync<ArgumentException>(() => resolver.ExchangeAsync(new byte[] { 1, 2, 3 }));
     }
 }
