@@ -292,6 +292,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = keepAlive;
+        socket.Options.Proxy = null; // never follow HTTP_PROXY / ALL_PROXY: the connection to nym-client goes exactly where it is told
         try
         {
             await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
