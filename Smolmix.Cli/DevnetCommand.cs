@@ -22,10 +22,14 @@ internal static class DevnetCommand
           --egress E           nat (userspace, default) | kernel (root: TUN in a private network namespace)
           --mtu N              exit MTU reported to v10 clients (default 1420)
           --map PUBLIC=LOCAL   NAT only: e.g. --map 192.0.2.10:80=127.0.0.1:8080 (repeatable)
+          --host NAME=LOCAL    NAT only: the resolver at 9.9.9.9:53 / 1.1.1.1:53 answers NAME with a public
+                               address that reaches LOCAL, e.g. --host demo.smolmix.test=127.0.0.1:8443
+                               (repeatable; other names get NXDOMAIN, no query leaves the machine)
           --exit-policy TEXT   e.g. "reject 192.0.2.20/32:25, accept *:*"
           --no-stdin           keep running when standard input closes
           -v, --verbose        log at Debug level to standard error
-        prints nym_client=ws://127.0.0.1:PORT and exit=ADDRESS (then seed, preset, egress, …) on stdout.
+        prints nym_client=ws://127.0.0.1:PORT and exit=ADDRESS (then seed, preset, egress, …, dns and one
+        host=NAME=IPV4,IPV6 -> LOCAL line per --host) on stdout.
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -76,6 +80,19 @@ internal static class DevnetCommand
 
                         options.AddressMap[from] = to;
                         break;
+                    case "--host":
+                        string[] host = Next().Split('=', 2);
+                        if (host.Length != 2 || host[0].Length == 0 || !IPEndPoint.TryParse(host[1], out IPEndPoint? local) || local.Port == 0)
+                        {
+                            throw new FormatException("--host wants NAME=LOCAL with a port, e.g. demo.smolmix.test=127.0.0.1:8443");
+                        }
+
+                        if (!options.Hosts.TryAdd(host[0], local))
+                        {
+                            throw new FormatException($"--host: '{host[0]}' is given twice");
+                        }
+
+                        break;
                     case "--exit-policy":
                         options.ExitPolicy = ExitPolicy.Parse(Next());
                         break;
@@ -95,7 +112,15 @@ internal static class DevnetCommand
                 }
             }
 
-            options.Validate();
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException ex) when (ex.ParamName is nameof(DevnetOptions.Hosts) or nameof(DevnetOptions.DnsRecords))
+            {
+                // Name the option, not the property.
+                throw new FormatException($"--host: {ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal)}", ex);
+            }
         }
         catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
         {
@@ -139,6 +164,12 @@ internal static class DevnetCommand
                 Console.Out.WriteLine($"namespace={ns}");
             }
 
+            Console.Out.WriteLine($"dns={string.Join(',', Smolmix.Dns.DnsServer.Defaults.Where(s => !s.UsesTls).Select(s => s.EndPoint))}");
+            foreach (DevnetHostMapping mapping in devnet.Hosts)
+            {
+                Console.Out.WriteLine($"host={mapping}");
+            }
+
             Console.Out.Flush();
             if (watchStdin)
             {
@@ -155,7 +186,8 @@ internal static class DevnetCommand
 
             DevnetCounters counters = devnet.Counters;
             Console.Error.WriteLine($"smolmix devnet: stopping; {counters.WebSocketClients} WebSocket clients, {counters.Mixnet.MessagesDelivered} messages delivered, "
-                + $"{counters.Exit.Allocations} allocations, {counters.Exit.PacketsToEgress} packets out, {counters.Exit.PacketsFromEgress} back");
+                + $"{counters.Exit.Allocations} allocations, {counters.Exit.PacketsToEgress} packets out, {counters.Exit.PacketsFromEgress} back, "
+                + $"{counters.Dns.QueriesAnswered} DNS queries answered, {counters.Dns.Dropped} dropped");
         }
 
         return 0;

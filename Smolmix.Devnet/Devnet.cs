@@ -2,11 +2,13 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Smolmix.Devices;
+using Smolmix.Devnet.Dns;
 using Smolmix.Devnet.Egress;
 using Smolmix.Devnet.Exit;
 using Smolmix.Devnet.Mixnet;
 using Smolmix.Devnet.NymClientApi;
 using Smolmix.Devnet.Timing;
+using Smolmix.Dns;
 using Smolmix.Nym;
 
 namespace Smolmix.Devnet;
@@ -16,6 +18,8 @@ namespace Smolmix.Devnet;
 /// endpoint (<see cref="NymClientUri"/>), a mixnet model (Sphinx packet sizes, mixing delays, Poisson
 /// sending, loss, reply SURBs) and an IP packet router exit (<see cref="ExitAddress"/>) whose traffic
 /// leaves through a userspace NAT or, as root, the Linux kernel inside a private network namespace.
+/// A resolver answers at the default resolver addresses (<see cref="DnsServer.Defaults"/>) through the
+/// exit, from a zone of <see cref="DevnetOptions.Hosts"/> and <see cref="DevnetOptions.DnsRecords"/>.
 /// </summary>
 public sealed class Devnet : IAsyncDisposable
 {
@@ -24,10 +28,14 @@ public sealed class Devnet : IAsyncDisposable
     private readonly IPacketDevice _egress;
     private readonly IprExit _exit;
     private readonly NymClientServer _server;
+    private readonly DevnetDnsServer _dns;
+    private readonly DnsZone _zone;
     private int _disposed;
 
-    private Devnet(int seed, EventScheduler scheduler, MixnetModel mixnet, IPacketDevice egress, IprExit exit, NymClientServer server)
+    private Devnet(int seed, EventScheduler scheduler, MixnetModel mixnet, IPacketDevice egress, IprExit exit, NymClientServer server, DevnetDnsServer dns, DnsZone zone)
     {
+        _dns = dns;
+        _zone = zone;
         Seed = seed;
         _scheduler = scheduler;
         _mixnet = mixnet;
@@ -51,6 +59,9 @@ public sealed class Devnet : IAsyncDisposable
     /// <summary>The network namespace of kernel egress (where reachable services must live), or null with the userspace NAT.</summary>
     public string? EgressNamespace => (_egress as KernelEgress)?.Namespace.Name;
 
+    /// <summary>The names of <see cref="DevnetOptions.Hosts"/> with the addresses the resolver answers for them, in name order.</summary>
+    public IReadOnlyList<DevnetHostMapping> Hosts => _zone.Hosts;
+
     /// <summary>A snapshot of the counters.</summary>
     public DevnetCounters Counters => new()
     {
@@ -58,6 +69,7 @@ public sealed class Devnet : IAsyncDisposable
         ActiveWebSocketClients = _server.ActiveSessions,
         Mixnet = _mixnet.Snapshot(),
         Exit = _exit.Snapshot(),
+        Dns = _dns.Snapshot(),
     };
 
     internal IprExit Exit => _exit;
@@ -67,6 +79,11 @@ public sealed class Devnet : IAsyncDisposable
     internal NymClientServer Server => _server;
 
     internal IPacketDevice Egress => _egress;
+
+    /// <summary>The plain-DNS default resolver endpoints the Devnet answers at (UDP and TCP).</summary>
+    internal static IReadOnlyList<IPEndPoint> ResolverEndPoints { get; } = DnsServer.Defaults.Where(s => !s.UsesTls).Select(s => s.EndPoint).Distinct().ToArray();
+
+    internal DevnetDnsServer Resolver => _dns;
 
     /// <summary>Starts a Devnet.</summary>
     /// <param name="options">Settings; see <see cref="DevnetOptions"/>.</param>
@@ -89,13 +106,34 @@ public sealed class Devnet : IAsyncDisposable
 
         var scheduler = new EventScheduler(options.TimeProvider, loggers.CreateLogger("Smolmix.Devnet.Scheduler"));
         var mixnet = new MixnetModel(options.EffectiveMixnet, scheduler, new Random(random.Next()), loggers.CreateLogger("Smolmix.Devnet.Mixnet"));
+        DnsZone zone = DnsZone.Build(options.Hosts, options.DnsRecords);
+        ILogger dnsLogger = loggers.CreateLogger("Smolmix.Devnet.Dns");
         IPacketDevice? egress = null;
         IprExit? exit = null;
+        DevnetDnsServer? dns = null;
         try
         {
-            egress = options.Egress == DevnetEgressMode.Kernel
-                ? KernelEgress.Start(options.Mtu, loggers.CreateLogger("Smolmix.Devnet.Egress"))
-                : UserspaceNatEgress.Start(options, stackSeed, loggers.CreateLogger("Smolmix.Devnet.Egress"));
+            if (options.Egress == DevnetEgressMode.Kernel)
+            {
+                var kernel = KernelEgress.Start(options.Mtu, loggers.CreateLogger("Smolmix.Devnet.Egress"));
+                egress = kernel;
+                dns = StartResolverInNamespace(kernel, zone, options.TimeProvider, dnsLogger);
+            }
+            else
+            {
+                dns = DevnetDnsServer.StartOnLoopback(zone, options.TimeProvider, dnsLogger);
+                IPEndPoint local = dns.EndPoints[0];
+                var map = new List<KeyValuePair<IPEndPoint, IPEndPoint>>();
+                map.AddRange(ResolverEndPoints.Select(r => KeyValuePair.Create(r, local)));
+                foreach (DevnetHostMapping host in zone.Hosts)
+                {
+                    map.Add(KeyValuePair.Create(new IPEndPoint(host.IPv4, host.Target.Port), host.Target));
+                    map.Add(KeyValuePair.Create(new IPEndPoint(host.IPv6, host.Target.Port), host.Target));
+                }
+
+                egress = UserspaceNatEgress.Start(options, stackSeed, loggers.CreateLogger("Smolmix.Devnet.Egress"), map);
+            }
+
             NymAddress exitAddress = keys.NewAddress(keys.NewEd25519PublicKey());
             var exitOptions = new IprExitOptions
             {
@@ -107,7 +145,7 @@ public sealed class Devnet : IAsyncDisposable
             Func<int> picker = options.AddressPicker ?? (() => allocationRandom.Next(2, 65535));
             exit = IprExit.Start(exitAddress, exitOptions, mixnet, egress, picker, options.TimeProvider, loggers.CreateLogger("Smolmix.Devnet.Exit"));
             NymClientServer server = NymClientServer.Start(options.Port, mixnet, keys, keys.NewEd25519PublicKey(), options.TimeProvider, loggers.CreateLogger("Smolmix.Devnet.NymClient"));
-            return Task.FromResult(new Devnet(seed, scheduler, mixnet, egress, exit, server));
+            return Task.FromResult(new Devnet(seed, scheduler, mixnet, egress, exit, server, dns, zone));
         }
         catch
         {
@@ -117,6 +155,7 @@ public sealed class Devnet : IAsyncDisposable
             }
 
             egress?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            dns?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             scheduler.Dispose();
             throw;
         }
@@ -148,8 +187,7 @@ public sealed class Devnet : IAsyncDisposable
             throw new InvalidOperationException("Only kernel egress has a network namespace.");
         }
 
-        string suffix = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "128 dev lo nodad" : "32 dev lo";
-        kernel.Namespace.Exec($"addr add {address}/{suffix}");
+        AddAddress(kernel, address);
     }
 
     /// <summary>Stops the endpoint, the exit, the egress and the mixnet (bounded).</summary>
@@ -163,6 +201,41 @@ public sealed class Devnet : IAsyncDisposable
         await _server.DisposeAsync().ConfigureAwait(false);
         await _exit.DisposeAsync().ConfigureAwait(false);
         await _egress.DisposeAsync().ConfigureAwait(false);
+        await _dns.DisposeAsync().ConfigureAwait(false);
         _scheduler.Dispose();
+    }
+
+    private static void AddAddress(KernelEgress kernel, IPAddress address)
+    {
+        string suffix = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "128 dev lo nodad" : "32 dev lo";
+        kernel.Namespace.Exec($"addr add {address}/{suffix}");
+    }
+
+    /// <summary>Kernel egress: the resolver's sockets are bound at the resolver addresses on the namespace's loopback.</summary>
+    private static DevnetDnsServer StartResolverInNamespace(KernelEgress kernel, DnsZone zone, TimeProvider time, ILogger logger)
+    {
+        var udp = new List<System.Net.Sockets.Socket>();
+        var tcp = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            foreach (IPEndPoint resolver in ResolverEndPoints)
+            {
+                AddAddress(kernel, resolver.Address);
+                (System.Net.Sockets.Socket u, System.Net.Sockets.Socket t) = kernel.Namespace.Run(() => DevnetDnsServer.Bind(resolver));
+                udp.Add(u);
+                tcp.Add(t);
+            }
+        }
+        catch
+        {
+            foreach (System.Net.Sockets.Socket socket in udp.Concat(tcp))
+            {
+                socket.Dispose();
+            }
+
+            throw;
+        }
+
+        return DevnetDnsServer.Start(zone, udp, tcp, time, logger);
     }
 }

@@ -14,4 +14,7 @@ public sealed record DevnetCounters
 
     /// <summary>The exit.</summary>
     public ExitCounters Exit { get; init; } = new();
+
+    /// <summary>The resolver at the default resolver addresses.</summary>
+    public DevnetDnsCounters Dns { get; init; } = new();
 }

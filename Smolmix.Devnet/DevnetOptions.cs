@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Smolmix.Dns;
 
 namespace Smolmix.Devnet;
 
@@ -35,6 +36,29 @@ public sealed class DevnetOptions
     public IDictionary<IPEndPoint, IPEndPoint> AddressMap { get; } = new Dictionary<IPEndPoint, IPEndPoint>();
 
     /// <summary>
+    /// Userspace NAT only: names the Devnet's resolver answers, each with the service on the host it
+    /// stands for (for example <c>demo.smolmix.test</c> → 127.0.0.1:8443). Each name gets a "public"
+    /// IPv4 address from 198.18.0.0/15 and an IPv6 one from 2001:2::/48 (in name order, see
+    /// <see cref="Devnet.Hosts"/>), answered as A and AAAA; connections and datagrams to either address
+    /// at the target's port reach the target. Names are case-insensitive.
+    /// </summary>
+    /// <remarks>
+    /// The resolver always runs at the default resolver addresses (<see cref="DnsServer.Defaults"/>,
+    /// UDP and TCP, port 53) through the exit, so the tunnel's built-in resolver works without a
+    /// network: names neither here nor in <see cref="DnsRecords"/> get NXDOMAIN, and no query ever
+    /// leaves the machine. An <see cref="AddressMap"/> entry for a resolver address takes precedence.
+    /// </remarks>
+    public IDictionary<string, IPEndPoint> Hosts { get; } = new Dictionary<string, IPEndPoint>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// More records the Devnet's resolver answers (CNAME, TXT, MX, SRV, A/AAAA for addresses of
+    /// your own, …), besides those of <see cref="Hosts"/>. A CNAME is followed within the zone.
+    /// With kernel egress these are the only names (point A/AAAA records at addresses added with
+    /// <see cref="Devnet.AddEgressAddress"/>).
+    /// </summary>
+    public IList<DnsRecord> DnsRecords { get; } = new List<DnsRecord>();
+
+    /// <summary>
     /// Userspace NAT only: allow host connections to destinations outside loopback (after
     /// <see cref="AddressMap"/>). Off by default, so nothing leaves the machine.
     /// </summary>
@@ -64,7 +88,7 @@ public sealed class DevnetOptions
     /// <summary>The mixnet settings in effect.</summary>
     internal MixnetOptions EffectiveMixnet => Mixnet ?? MixnetOptions.ForPreset(Preset);
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentNullException"/> for invalid settings.</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> (or <see cref="ArgumentOutOfRangeException"/>, <see cref="ArgumentNullException"/>) for invalid settings.</summary>
     public void Validate()
     {
         if (Port is < 0 or > 65535)
@@ -83,6 +107,27 @@ public sealed class DevnetOptions
             throw new ArgumentOutOfRangeException(nameof(UdpFlowIdleTimeout), "timeouts must be positive");
         }
 
+        if (Hosts.Count > 0 && Egress == DevnetEgressMode.Kernel)
+        {
+            throw new ArgumentException(
+                "Hosts needs the userspace NAT (it maps public addresses to host services); with kernel egress run the services in the egress namespace and name them with DnsRecords.",
+                nameof(Hosts));
+        }
+
+        foreach ((string name, IPEndPoint target) in Hosts)
+        {
+            if (target is null || target.Port == 0)
+            {
+                throw new ArgumentException($"Hosts: '{name}' needs a target endpoint with a port.", nameof(Hosts));
+            }
+
+            if (!AllowNonLoopbackEgress && !IPAddress.IsLoopback(target.Address))
+            {
+                throw new ArgumentException($"Hosts: '{name}' maps to {target}, which is not loopback (set AllowNonLoopbackEgress to allow that).", nameof(Hosts));
+            }
+        }
+
+        _ = Smolmix.Devnet.Dns.DnsZone.Build(Hosts, DnsRecords);
         ArgumentNullException.ThrowIfNull(ExitPolicy);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         EffectiveMixnet.Validate();

@@ -99,7 +99,11 @@ internal sealed class UserspaceNatEgress : IPacketDevice
     private TimeSpan Now => _time.GetElapsedTime(_origin);
 
     /// <summary>Starts the NAT stack and its relays.</summary>
-    public static UserspaceNatEgress Start(DevnetOptions options, int seed, ILogger logger)
+    /// <param name="options">The Devnet's settings (its <see cref="DevnetOptions.AddressMap"/> among them).</param>
+    /// <param name="seed">The stack's random seed.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="extraMap">Mappings the Devnet adds (its resolver and hosts); an <see cref="DevnetOptions.AddressMap"/> key for the same endpoint, or for its whole address, wins.</param>
+    public static UserspaceNatEgress Start(DevnetOptions options, int seed, ILogger logger, IEnumerable<KeyValuePair<IPEndPoint, IPEndPoint>>? extraMap = null)
     {
         (IPacketDevice exitSide, IPacketDevice stackSide) = InMemoryPacketLink.CreatePair(LinkMtu, 8192);
         var stackOptions = new StackOptions
@@ -111,7 +115,16 @@ internal sealed class UserspaceNatEgress : IPacketDevice
             PathModel = false,
         };
         NetStack stack = NetStack.Start(stackSide, GatewayV4, GatewayV6, stackOptions);
-        var targets = new EgressTargetMap(options.AddressMap, options.AllowNonLoopbackEgress);
+        var map = new Dictionary<IPEndPoint, IPEndPoint>(options.AddressMap);
+        foreach ((IPEndPoint from, IPEndPoint to) in extraMap ?? [])
+        {
+            if (!map.ContainsKey(from) && !map.ContainsKey(new IPEndPoint(from.Address, 0)))
+            {
+                map[from] = to;
+            }
+        }
+
+        var targets = new EgressTargetMap(map, options.AllowNonLoopbackEgress);
         var egress = new UserspaceNatEgress(exitSide, stackSide, stack, targets, options.TimeProvider, options.HostConnectTimeout, options.UdpFlowIdleTimeout, logger);
         egress.Track(egress.PumpFromStackAsync());
         egress.Track(egress.AcceptLoopAsync());

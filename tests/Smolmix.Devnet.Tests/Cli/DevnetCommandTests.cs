@@ -56,6 +56,78 @@ public sealed class DevnetCommandTests
         }
     }
 
+    [SkippableFact]
+    public async Task Host_PrintsTheMapping_AndTheResolvers()
+    {
+        string? cli = FindCli();
+        Skip.If(cli is null, "the smolmix CLI is not built next to the tests");
+        var start = new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset instant --host demo.smolmix.test=127.0.0.1:8443 --host A.test=127.0.0.1:80")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process process = Process.Start(start)!;
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var hosts = new List<string>();
+            string? dns = null;
+            while (hosts.Count < 2)
+            {
+                string? line = await process.StandardOutput.ReadLineAsync(cts.Token);
+                Assert.NotNull(line);
+                if (line.StartsWith("dns=", StringComparison.Ordinal))
+                {
+                    dns = line;
+                }
+                else if (line.StartsWith("host=", StringComparison.Ordinal))
+                {
+                    hosts.Add(line);
+                }
+            }
+
+            Assert.Equal("dns=9.9.9.9:53,1.1.1.1:53", dns);
+            Assert.Equal(["host=a.test=198.18.0.1,2001:2::1 -> 127.0.0.1:80", "host=demo.smolmix.test=198.18.0.2,2001:2::2 -> 127.0.0.1:8443"], hosts);
+            process.StandardInput.Close();
+            await process.WaitForExitAsync(cts.Token);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("--host demo.test", "--host wants NAME=LOCAL")]
+    [InlineData("--host demo.test=localhost:80", "--host wants NAME=LOCAL")]
+    [InlineData("--host demo.test=127.0.0.1", "--host wants NAME=LOCAL")]
+    [InlineData("--host bad!name=127.0.0.1:80", "--host: 'bad!name' contains '!'")]
+    [InlineData("--host demo.test=192.0.2.1:80", "--host: Hosts: 'demo.test' maps to 192.0.2.1:80, which is not loopback")]
+    [InlineData("--egress kernel --host demo.test=127.0.0.1:80", "--host: Hosts needs the userspace NAT")]
+    public async Task BadHost_FailsWithAnErrorNamingTheOption(string args, string expected)
+    {
+        string? cli = FindCli();
+        Skip.If(cli is null, "the smolmix CLI is not built next to the tests");
+        var start = new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 {args}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process process = Process.Start(start)!;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string error = await process.StandardError.ReadToEndAsync(cts.Token);
+        await process.WaitForExitAsync(cts.Token);
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
     private static string? FindCli()
     {
         string? configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent?.Name; // bin/<Configuration>/net10.0
