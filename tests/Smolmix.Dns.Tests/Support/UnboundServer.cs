@@ -75,14 +75,18 @@ public sealed class UnboundServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Where unbound is installed, or null.</summary>
+    /// <summary>Environment variable that names the unbound executable to use instead of searching PATH and /usr/sbin.</summary>
+    public const string UnboundPathVariable = "SMOLMIX_UNBOUND";
+
+    /// <summary>Where unbound is installed (or what <see cref="UnboundPathVariable"/> names, if that exists), or null.</summary>
     public static readonly string? UnboundPath = FindUnbound();
 
     /// <summary>Why the server cannot run here, or null when it can.</summary>
     public static string? WhyUnavailable =>
         !OperatingSystem.IsLinux() ? "unbound tests run on Linux only"
-        : UnboundPath is null ? "unbound is not installed (apt-get install unbound, or run scripts/setup-test-env.sh as root)"
-        : null;
+        : UnboundPath is not null ? null
+        : Environment.GetEnvironmentVariable(UnboundPathVariable) is { Length: > 0 } named ? $"{UnboundPathVariable}={named} does not exist"
+        : "unbound is not installed (apt-get install unbound, or run scripts/setup-test-env.sh as root)";
 
     /// <summary>
     /// Client TLS options for <see cref="TlsEndPoint"/>: SNI <see cref="TlsServerName"/>, and the server certificate is
@@ -465,6 +469,11 @@ public sealed class UnboundServer : IAsyncDisposable
 
     private static string? FindUnbound()
     {
+        if (Environment.GetEnvironmentVariable(UnboundPathVariable) is { Length: > 0 } named)
+        {
+            return File.Exists(named) ? named : null;
+        }
+
         IEnumerable<string> path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
             .Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Concat(["/usr/sbin", "/sbin", "/usr/local/sbin"]);

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
+using Xunit.Abstractions;
 
 namespace Smolmix.Dns.Tests.Support;
 
@@ -12,7 +13,7 @@ namespace Smolmix.Dns.Tests.Support;
 /// Proves the <see cref="UnboundServer"/> fixture serves every case of <see cref="TestZone"/>, with hand-built queries over
 /// plain sockets and <see cref="SslStream"/> (no Smolmix code on the path).
 /// </summary>
-public sealed class UnboundServerTests
+public sealed class UnboundServerTests(ITestOutputHelper output)
 {
     // SERVFAIL comes at once (measured around 10 ms); the bound leaves room for a loaded two-core machine.
     private static readonly TimeSpan ServFailBound = TimeSpan.FromSeconds(2);
@@ -23,7 +24,9 @@ public sealed class UnboundServerTests
     [SkippableFact]
     public async Task A_and_AAAA_answers_carry_the_addresses()
     {
+        var clock = Stopwatch.StartNew();
         await using UnboundServer server = await UnboundServer.StartAsync(Timeout());
+        output.WriteLine($"started in {clock.Elapsed.TotalMilliseconds:F0} ms: DNS {server.DnsEndPoint}, DoT {server.TlsEndPoint}");
 
         RawDns.Message a = await RawDns.UdpAsync(server.DnsEndPoint, RawDns.Query(1, TestZone.HostName, RawDns.A));
         Assert.Equal(0, a.Rcode);
@@ -109,6 +112,7 @@ public sealed class UnboundServerTests
             Assert.Equal(2, reply.Rcode);
             Assert.Empty(reply.Answers);
             Assert.True(clock.Elapsed < ServFailBound, $"SERVFAIL took {clock.Elapsed.TotalMilliseconds} ms");
+            output.WriteLine($"SERVFAIL for {name} type {type}: {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
 
         RawDns.Message tcp = await RawDns.TcpAsync(server.DnsEndPoint, RawDns.Query(id, TestZone.ServFailName, RawDns.A), ServFailBound);
@@ -124,11 +128,13 @@ public sealed class UnboundServerTests
         Assert.True(udp.Truncated);
         Assert.Equal(0, udp.Rcode);
         Assert.InRange(udp.Bytes.Length, 12, UnboundServer.EdnsPayloadSize);
+        output.WriteLine($"UDP reply: {udp.Bytes.Length} bytes, TC, {udp.AnswerCount} answers");
 
         RawDns.Message tcp = await RawDns.TcpAsync(server.DnsEndPoint, RawDns.Query(21, TestZone.BigTxtName, RawDns.Txt));
         Assert.False(tcp.Truncated);
         Assert.Equal(0, tcp.Rcode);
         Assert.True(tcp.Bytes.Length > UnboundServer.EdnsPayloadSize, $"TCP answer is only {tcp.Bytes.Length} bytes");
+        output.WriteLine($"TCP reply: {tcp.Bytes.Length} bytes, {tcp.AnswerCount} answers");
         Assert.Equal(
             TestZone.BigTxtStrings.Order(StringComparer.Ordinal),
             tcp.Answers.Select(r => Assert.Single(RawDns.TxtStrings(r))).Order(StringComparer.Ordinal));
@@ -144,6 +150,7 @@ public sealed class UnboundServerTests
         Assert.False(reply.Truncated);
         Assert.Equal(50, reply.AnswerCount);
         Assert.InRange(reply.Bytes.Length, 12, UnboundServer.EdnsPayloadSize);
+        output.WriteLine($"UDP reply: {reply.Bytes.Length} bytes, {reply.AnswerCount} answers");
         Assert.Equal(
             TestZone.ManyAddresses.Select(a => a.ToString()).Order(StringComparer.Ordinal),
             reply.Answers.Select(r => new IPAddress(r.Data).ToString()).Order(StringComparer.Ordinal));
