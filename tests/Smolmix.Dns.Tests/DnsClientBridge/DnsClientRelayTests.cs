@@ -96,6 +96,26 @@ public sealed class DnsClientRelayTests
     }
 
     [Fact]
+    public async Task Big_answers_in_turn_share_DnsClients_TCP_connection_to_the_relay()
+    {
+        var addresses = Enumerable.Range(0, 300).Select(i => new IPAddress([10, 2, (byte)(i / 256), (byte)(i % 256)])).ToArray();
+        await using var bridge = new BridgeRig((q, tcp) => tcp
+            ? FakeDnsServer.Answer(q, addresses.Select(a => (DnsRecord)new ARecord(q.Questions[0].Name, BridgeRig.Ttl, a)).ToArray())
+            : FakeDnsServer.Respond(q, DnsResponseCode.NoError, [], truncated: true));
+        LookupClient client = bridge.Relay.CreateLookupClient();
+
+        for (int i = 0; i < 3; i++)
+        {
+            IDnsQueryResponse response = await client.QueryAsync($"big{i}.example.com", QueryType.A).WaitAsync(Wait);
+            Assert.Equal(addresses.Length, response.Answers.ARecords().Count());
+        }
+
+        Assert.Equal(3, bridge.Relay.TruncatedResponses);
+        Assert.Equal(3, bridge.Relay.QueriesRelayed);
+        Assert.Equal(0, bridge.Relay.QueriesDropped);
+    }
+
+    [Fact]
     public async Task The_client_has_exactly_the_relay_as_its_name_server()
     {
         await using var bridge = new BridgeRig();
