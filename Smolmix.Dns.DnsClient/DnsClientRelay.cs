@@ -148,7 +148,7 @@ public sealed class DnsClientRelay : IAsyncDisposable
             // The loops end on their own once the sockets are closed; do not hold the caller.
         }
 
-        _stopping.Dispose();
+        // _stopping is not disposed: answers still in flight link to its token; it holds no timer.
     }
 
     private static (Socket Udp, Socket Tcp) Bind()
