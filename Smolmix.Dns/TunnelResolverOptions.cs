@@ -26,8 +26,12 @@ public sealed class TunnelResolverOptions
     /// </summary>
     public TimeSpan InitialRetransmitTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>The smallest retransmission timeout. Default 200 ms.</summary>
-    public TimeSpan MinRetransmitTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// The smallest retransmission timeout. Default 1 s (RFC 6298's floor): a mixnet round trip
+    /// varies widely with load, and a burst of lookups queues behind the sending rate, so a tighter
+    /// floor retransmits queries that were only waiting.
+    /// </summary>
+    public TimeSpan MinRetransmitTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The largest retransmission timeout. Default 12 s.</summary>
     public TimeSpan MaxRetransmitTimeout { get; set; } = TimeSpan.FromSeconds(12);
