@@ -3,7 +3,7 @@ using BenchmarkDotNet.Running;
 namespace Smolmix.Benchmarks;
 
 /// <summary>
-/// Entry point. <c>compare-kernel</c>, <c>mixnet-path</c> and <c>dns-lookups</c> run the stand-alone comparisons; anything
+/// Entry point. <c>compare-kernel</c>, <c>mixnet-path</c>, <c>dns-lookups</c> and <c>http-requests</c> run the stand-alone comparisons; anything
 /// else goes to the BenchmarkDotNet switcher (e.g. <c>--filter *Wire*</c>).
 /// </summary>
 public static class Program
@@ -14,6 +14,8 @@ public static class Program
         {
             case "compare-kernel":
                 return await KernelComparison.RunAsync(args[1..]).ConfigureAwait(false);
+            case "http-requests":
+                return await HttpRoundTripBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
             case "dns-lookups":
                 return await DnsLookupBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
             case "mixnet-path":
