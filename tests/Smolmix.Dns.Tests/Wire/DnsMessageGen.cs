@@ -37,7 +37,7 @@ internal static class DnsMessageGen
         .Select(ids => (ReadOnlyMemory<byte>)ids.SelectMany(id => (byte[])[(byte)id.Length, .. id]).ToArray());
 
     private static readonly Gen<KeyValuePair<ushort, ReadOnlyMemory<byte>>> SvcParam = Gen.OneOf(
-        Gen.UShort[0, 6].Array[1, 4].Select(keys => Param(SvcbRecord.MandatoryKey, keys.SelectMany(k => (byte[])[(byte)(k >> 8), (byte)k]).ToArray())),
+        Gen.UShort[1, 700].Array[1, 4].Select(keys => Param(SvcbRecord.MandatoryKey, keys.Distinct().Order().SelectMany(k => (byte[])[(byte)(k >> 8), (byte)k]).ToArray())),
         Alpn.Select(v => new KeyValuePair<ushort, ReadOnlyMemory<byte>>(SvcbRecord.AlpnKey, v)),
         Gen.Const(Param(SvcbRecord.NoDefaultAlpnKey, [])),
         Gen.Byte.Array[2].Select(v => Param(SvcbRecord.PortKey, v)),
