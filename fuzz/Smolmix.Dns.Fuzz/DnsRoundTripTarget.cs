@@ -56,7 +56,16 @@ internal static class DnsRoundTripTarget
             return;
         }
 
-        DnsMessage header = DnsMessage.Parse(truncated);
+        DnsMessage header;
+        try
+        {
+            header = DnsMessage.Parse(truncated);
+        }
+        catch (DnsFormatException ex)
+        {
+            throw new RoundTripException($"EncodeTruncated gave a message that does not parse: {ex.Message}");
+        }
+
         if (!header.Truncated || header.Answers.Count + header.Authorities.Count + header.Additionals.Count != 0 || header.Questions.Count != first.Questions.Count)
         {
             throw new RoundTripException("EncodeTruncated did not set TC, kept records, or lost questions.");
