@@ -109,6 +109,17 @@ public sealed class DnsMessageGoldenTests
     }
 
     [Fact]
+    public void TXT_record_without_any_string_is_rejected_on_the_wire_and_cannot_be_built()
+    {
+        byte[] wire = WireHex.Bytes($"00 04 81 80 00 01 00 01 00 00 00 00 {ExampleCom} 00 10 00 01 c0 0c 00 10 00 01 00 00 01 2c 00 00");
+
+        Assert.Throws<DnsFormatException>(() => DnsMessage.Parse(wire));
+        Assert.Throws<ArgumentException>(() => new TxtRecord("example.com", TimeSpan.Zero, Array.Empty<ReadOnlyMemory<byte>>()));
+        Assert.Throws<ArgumentException>(() => new TxtRecord("example.com", TimeSpan.Zero));
+        Assert.Throws<ArgumentException>(() => new TxtRecord("example.com", TimeSpan.Zero, new string('x', 256)));
+    }
+
+    [Fact]
     public void MX_records_read_preference_and_a_compressed_exchange()
     {
         byte[] wire = WireHex.Bytes($"""
