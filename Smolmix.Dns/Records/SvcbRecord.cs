@@ -89,7 +89,7 @@ public sealed class SvcbRecord : DnsRecord
             int n = value.Length;
             bool ok = key switch
             {
-                MandatoryKey => n > 0 && n % 2 == 0,
+                MandatoryKey => n > 0 && n % 2 == 0 && MandatoryWellFormed(value.Span),
                 AlpnKey => n > 0 && AlpnWellFormed(value.Span),
                 NoDefaultAlpnKey => n == 0,
                 PortKey => n == 2,
@@ -143,6 +143,24 @@ public sealed class SvcbRecord : DnsRecord
         }
 
         return text.ToString();
+    }
+
+    /// <summary>RFC 9460 §8: the keys in strictly increasing order, without mandatory (key 0) itself.</summary>
+    private static bool MandatoryWellFormed(ReadOnlySpan<byte> value)
+    {
+        int last = MandatoryKey;
+        for (int p = 0; p + 1 < value.Length; p += 2)
+        {
+            int key = BinaryPrimitives.ReadUInt16BigEndian(value[p..]);
+            if (key <= last)
+            {
+                return false;
+            }
+
+            last = key;
+        }
+
+        return true;
     }
 
     private static bool AlpnWellFormed(ReadOnlySpan<byte> value)

@@ -9,11 +9,17 @@ public sealed class TxtRecord : DnsRecord
     /// <summary>Creates a TXT record.</summary>
     /// <param name="name">The owner name.</param>
     /// <param name="timeToLive">The TTL.</param>
-    /// <param name="strings">The character strings (each at most 255 bytes).</param>
+    /// <param name="strings">The character strings: at least one (RFC 1035 §3.3.14), each at most 255 bytes.</param>
+    /// <exception cref="ArgumentException">No string, or a string longer than 255 bytes.</exception>
     public TxtRecord(string name, TimeSpan timeToLive, IReadOnlyList<ReadOnlyMemory<byte>> strings)
         : base(name, DnsRecordType.TXT, timeToLive)
     {
         ArgumentNullException.ThrowIfNull(strings);
+        if (strings.Count == 0)
+        {
+            throw new ArgumentException("A TXT record holds at least one character string.", nameof(strings));
+        }
+
         foreach (ReadOnlyMemory<byte> s in strings)
         {
             if (s.Length > 255)
@@ -28,7 +34,8 @@ public sealed class TxtRecord : DnsRecord
     /// <summary>Creates a TXT record from text (UTF-8 encoded).</summary>
     /// <param name="name">The owner name.</param>
     /// <param name="timeToLive">The TTL.</param>
-    /// <param name="strings">The strings.</param>
+    /// <param name="strings">The strings: at least one.</param>
+    /// <exception cref="ArgumentException">No string, or a string longer than 255 bytes in UTF-8.</exception>
     public TxtRecord(string name, TimeSpan timeToLive, params string[] strings)
         : this(name, timeToLive, strings.Select(s => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(s)).ToArray())
     {

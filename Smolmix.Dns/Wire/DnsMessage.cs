@@ -62,6 +62,11 @@ internal sealed class DnsMessage
             throw new DnsFormatException($"A DNS message of {data.Length} bytes is shorter than its header.");
         }
 
+        if (data.Length > DnsWriter.MaxMessageLength)
+        {
+            throw new DnsFormatException($"A DNS message of {data.Length} bytes is longer than {DnsWriter.MaxMessageLength}.");
+        }
+
         var r = new DnsReader(data);
         var m = new DnsMessage { Id = r.ReadUInt16() };
         ushort flags = r.ReadUInt16();

@@ -249,6 +249,11 @@ internal static class DnsName
             {
                 b = s[i];
                 i++;
+                if (b > 0x7F)
+                {
+                    // Presentation form is ASCII: a byte over 0x7F is written \DDD. A raw 'ü' is not the byte 0xFC.
+                    throw new ArgumentException($"'{name}' has a character outside ASCII; convert it with IdnMapping first.", nameof(name));
+                }
             }
 
             if (b > 0xFF)

@@ -2,13 +2,16 @@ using System.Buffers.Binary;
 
 namespace Smolmix.Dns.Wire;
 
-/// <summary>Writes a DNS message into a growable buffer, compressing names (RFC 1035 §4.1.4).</summary>
+/// <summary>
+/// Writes a DNS message into a growable buffer, compressing names (RFC 1035 §4.1.4). Only a suffix
+/// spelled with the same case is reused, so every name keeps the case it was given (DNS 0x20, round trips).
+/// </summary>
 internal sealed class DnsWriter
 {
     /// <summary>The largest DNS message (the TCP length prefix is 16 bits).</summary>
     public const int MaxMessageLength = 65535;
 
-    private readonly Dictionary<string, int> _names = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, int> _names = new(StringComparer.Ordinal);
     private byte[] _buffer;
 
     public DnsWriter(int capacity = 512) => _buffer = new byte[Math.Max(12, capacity)];
