@@ -8,13 +8,14 @@ using DevnetHost = Smolmix.Devnet.Devnet;
 namespace Smolmix.Http.Tests.Support;
 
 /// <summary>
-/// A Kestrel site behind a Devnet: <see cref="HttpsHost"/> and <see cref="H2cHost"/> resolve (through
+/// A Kestrel site behind a Devnet: <see cref="HttpsHost"/>, <see cref="H2cHost"/> and <see cref="Http1Host"/> resolve (through
 /// the Devnet's resolver) to addresses the exit maps to the site's loopback ports; a tunnel is up.
 /// </summary>
 internal sealed class HttpRig : IAsyncDisposable
 {
     public const string HttpsHost = "site.smolmix.test";
     public const string H2cHost = "h2c.smolmix.test";
+    public const string Http1Host = "plain.smolmix.test";
 
     private HttpRig(DevnetCertificateAuthority ca, KestrelSite site, DevnetHost devnet, Tunnel tunnel)
     {
@@ -36,6 +37,9 @@ internal sealed class HttpRig : IAsyncDisposable
 
     public Uri H2cBase => new($"http://{H2cHost}:{Site.H2c.Port}/");
 
+    /// <summary>Plain HTTP/1.1 (the h2c port speaks HTTP/2 only).</summary>
+    public Uri Http1Base => new($"http://{Http1Host}:{Site.Http1.Port}/");
+
     public static async Task<HttpRig> StartAsync(Action<WebApplication> map, DevnetPreset preset = DevnetPreset.Instant, Action<IServiceCollection>? services = null, CancellationToken cancellationToken = default)
     {
         var ca = DevnetCertificateAuthority.Create();
@@ -43,6 +47,7 @@ internal sealed class HttpRig : IAsyncDisposable
         var options = new DevnetOptions { Preset = preset, Seed = 99 };
         options.Hosts[HttpsHost] = site.Https;
         options.Hosts[H2cHost] = site.H2c;
+        options.Hosts[Http1Host] = site.Http1;
         DevnetHost devnet = await DevnetHost.StartAsync(options, cancellationToken);
         Tunnel tunnel = await Tunnel.ConnectAsync(new TunnelOptions { NymClient = devnet.NymClientUri, Exits = [devnet.ExitAddress] }, cancellationToken);
         return new HttpRig(ca, site, devnet, tunnel);
