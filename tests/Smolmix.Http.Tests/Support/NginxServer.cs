@@ -68,6 +68,27 @@ internal sealed class NginxServer : IAsyncDisposable
     /// <summary>What <c>/reset</c> is proxied to.</summary>
     public ResettingUpstream Upstream { get; }
 
+    /// <summary>The requests nginx has finished so far (it logs each when it is done with it, complete or not).</summary>
+    public IReadOnlyList<NginxAccess> AccessLog()
+    {
+        string path = Path.Combine(_directory.FullName, "logs", "access.log");
+        return File.Exists(path) ? [.. File.ReadAllLines(path).Where(l => l.Length > 0).Select(NginxAccess.Parse)] : [];
+    }
+
+    /// <summary>Waits (bounded by <paramref name="cancellationToken"/>) until the access log has an entry that matches.</summary>
+    public async Task<NginxAccess> WaitForAccessAsync(Func<NginxAccess, bool> match, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (AccessLog().FirstOrDefault(match) is { } entry)
+            {
+                return entry;
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
     /// <summary>nginx's stderr and error log so far, for diagnostics.</summary>
     public string Log
     {
@@ -341,7 +362,8 @@ internal sealed class NginxServer : IAsyncDisposable
                 worker_connections 256;
             }
             http {
-                access_log {{root}}/logs/access.log;
+                log_format smolmix '$connection $connection_requests $server_protocol $status $body_bytes_sent $request_uri';
+                access_log {{root}}/logs/access.log smolmix;
                 client_body_temp_path {{root}}/temp/body;
                 proxy_temp_path {{root}}/temp/proxy;
                 fastcgi_temp_path {{root}}/temp/fastcgi;
