@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Smolmix.Http.Tests.Support;
 using Xunit.Abstractions;
 
@@ -95,5 +96,53 @@ public sealed class NginxResetTests(ITestOutputHelper output)
             Assert.Equal(HttpRequestError.HttpProtocolError, http.HttpRequestError);
             Assert.Equal(0x2, Assert.IsType<HttpProtocolException>(http.InnerException).ErrorCode);
         }
+    }
+
+    /// <summary>
+    /// Without nginx: the server's own RST crosses the Devnet exit and the tunnel. SocketsHttpHandler reports a transport
+    /// reset as an <see cref="IOException"/> around a <see cref="SocketException"/> (ConnectionReset), not as an
+    /// <see cref="HttpIOException"/>; through the tunnel it is the same as over a plain socket.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_TCP_reset_from_the_server_itself_is_the_same_IOException_as_without_the_tunnel()
+    {
+        using var cts = new CancellationTokenSource(Limit);
+        await using NginxRig rig = await NginxRig.StartAsync(cts.Token);
+        using var client = new HttpClient(rig.Handler());
+        (long read, Exception? ex) = await ReadUntilResetAsync(client, new Uri(rig.UpstreamBase, "reset"), rig.Nginx.Upstream, cts.Token);
+        output.WriteLine($"tunnel: {read} bytes, then {ex}");
+
+        using var plain = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        (long plainRead, Exception? plainEx) = await ReadUntilResetAsync(plain, new Uri($"http://{rig.Nginx.Upstream.EndPoint}/reset"), rig.Nginx.Upstream, cts.Token);
+        output.WriteLine($"plain socket: {plainRead} bytes, then {plainEx}");
+
+        Assert.Equal(ResettingUpstream.SentBeforeReset, read);
+        Assert.Equal(2, rig.Nginx.Upstream.Resets);
+        IOException io = Assert.IsType<IOException>(ex);
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(io.InnerException).SocketErrorCode);
+        IOException plainIo = Assert.IsType<IOException>(plainEx);
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(plainIo.InnerException).SocketErrorCode);
+    }
+
+    // Reads the body until the upstream has sent all it sends before the reset, lets it reset, and reads on.
+    private static async Task<(long Read, Exception? Error)> ReadUntilResetAsync(HttpClient client, Uri uri, ResettingUpstream upstream, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        Assert.Equal(ResettingUpstream.AnnouncedLength, response.Content.Headers.ContentLength);
+        await using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        byte[] buffer = new byte[16 * 1024];
+        long read = 0;
+        Exception? ex = await Record.ExceptionAsync(async () =>
+        {
+            int n;
+            while ((n = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if ((read += n) == ResettingUpstream.SentBeforeReset)
+                {
+                    upstream.Reset();
+                }
+            }
+        });
+        return (read, ex);
     }
 }

@@ -10,12 +10,13 @@ namespace Smolmix.Http.Tests.Nginx;
 /// <summary>
 /// Debian's nginx behind a Devnet (preset Instant) with a tunnel up: <see cref="NginxServer.ServerName"/> resolves to
 /// nginx's TLS port, <see cref="H2cHost"/> to its h2c port and <see cref="OtherHost"/> to the TLS port too (whose
-/// certificate does not name it).
+/// certificate does not name it), and <see cref="UpstreamHost"/> straight to nginx's resetting upstream (plain HTTP/1.1).
 /// </summary>
 internal sealed class NginxRig : IAsyncDisposable
 {
     public const string H2cHost = "h2c.nginx.smolmix.test";
     public const string OtherHost = "other.smolmix.test";
+    public const string UpstreamHost = "upstream.smolmix.test";
 
     private NginxRig(DevnetCertificateAuthority ca, NginxServer nginx, DevnetHost devnet, Tunnel tunnel)
     {
@@ -39,6 +40,8 @@ internal sealed class NginxRig : IAsyncDisposable
 
     public Uri OtherBase => new($"https://{OtherHost}:{Nginx.Tls.Port}/");
 
+    public Uri UpstreamBase => new($"http://{UpstreamHost}:{Nginx.Upstream.EndPoint.Port}/");
+
     /// <summary>Starts nginx (skips the test when it is not installed), the Devnet and the tunnel.</summary>
     public static async Task<NginxRig> StartAsync(CancellationToken cancellationToken)
     {
@@ -53,6 +56,7 @@ internal sealed class NginxRig : IAsyncDisposable
             options.Hosts[NginxServer.ServerName] = nginx.Tls;
             options.Hosts[H2cHost] = nginx.H2c;
             options.Hosts[OtherHost] = nginx.Tls;
+            options.Hosts[UpstreamHost] = nginx.Upstream.EndPoint;
             devnet = await DevnetHost.StartAsync(options, cancellationToken);
             Tunnel tunnel = await Tunnel.ConnectAsync(new TunnelOptions { NymClient = devnet.NymClientUri, Exits = [devnet.ExitAddress] }, cancellationToken);
             return new NginxRig(ca, nginx, devnet, tunnel);
