@@ -55,7 +55,7 @@ internal static class CurlExitCode
         return (ReceiveError, "receive failed");
     }
 
-    /// <summary>The innermost message, which usually says most (a SocketException's, a TLS error's).</summary>
+    /// <summary>The innermost message, which says most (a SocketException's, a TLS error's); the caller says what failed.</summary>
     public static string Message(Exception exception)
     {
         Exception inner = exception;
@@ -64,7 +64,7 @@ internal static class CurlExitCode
             inner = next;
         }
 
-        return inner == exception || inner.Message.Length == 0 ? exception.Message : $"{inner.Message} ({exception.Message.TrimEnd('.')})";
+        return inner.Message.Length == 0 ? exception.Message : inner.Message;
     }
 
     private static bool Has<T>(Exception? exception, Func<T, bool>? test = null)
