@@ -82,9 +82,17 @@ internal static class GetCommand
             interrupt.Cancel();
         });
 
+        using var status = new StatusLine(enabled: !Console.IsErrorRedirected && !options.Verbose);
         try
         {
-            return await RunAsync(options, roots, loggers, both.Token).ConfigureAwait(false);
+            try
+            {
+                return await RunAsync(options, roots, loggers, status, both.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                status.Dispose();
+            }
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {
@@ -108,7 +116,7 @@ internal static class GetCommand
         }
     }
 
-    private static async Task<int> RunAsync(GetOptions options, X509Certificate2Collection roots, ILoggerFactory? loggers, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(GetOptions options, X509Certificate2Collection roots, ILoggerFactory? loggers, StatusLine status, CancellationToken cancellationToken)
     {
         Uri url = options.Url!;
         DemoSite? site = null;
@@ -122,22 +130,24 @@ internal static class GetCommand
             {
                 nymClient = options.NymClient!;
                 exit = options.Exit!;
-                Console.Error.WriteLine($"* the Nym network through the nym-client at {nymClient}, exit {Short(exit)}");
+                status.WriteLine($"* the Nym network through the nym-client at {nymClient}, exit {Short(exit)}");
             }
             else
             {
                 var started = Stopwatch.StartNew();
+                status.Show("starting the embedded Devnet and the demo site");
                 (ca, site, devnet) = await StartEmbeddedAsync(options.Preset, loggers, cancellationToken).ConfigureAwait(false);
                 roots.Add(ca.Certificate);
                 nymClient = devnet.NymClientUri;
                 exit = devnet.ExitAddress;
-                Console.Error.WriteLine($"* embedded Devnet ({options.Preset.ToString().ToLowerInvariant()} preset) at {nymClient.GetLeftPart(UriPartial.Authority)}, exit {Short(exit)}");
-                Console.Error.WriteLine($"* demo site https://{DemoSite.Host}/ -> Kestrel on {site.EndPoint}; certificate from a test CA made now, trusted by this command only ({started.ElapsedMilliseconds} ms to start)");
+                status.WriteLine($"* embedded Devnet ({options.Preset.ToString().ToLowerInvariant()} preset) at {nymClient.GetLeftPart(UriPartial.Authority)}, exit {Short(exit)}");
+                status.WriteLine($"* demo site https://{DemoSite.Host}/ -> Kestrel on {site.EndPoint}; certificate from a test CA made now, trusted by this command only ({started.ElapsedMilliseconds} ms to start)");
             }
 
             var split = new TimeSplit();
             long tunnelStart = Stopwatch.GetTimestamp();
             Tunnel tunnel;
+            status.Show("tunnel: connecting to the exit through the mixnet");
             try
             {
                 tunnel = await Tunnel.ConnectAsync(new TunnelOptions { NymClient = nymClient, Exits = [exit], LoggerFactory = loggers }, cancellationToken).ConfigureAwait(false);
@@ -154,8 +164,8 @@ internal static class GetCommand
             await using (tunnel.ConfigureAwait(false))
             {
                 split.TunnelUp = Stopwatch.GetElapsedTime(tunnelStart);
-                Console.Error.WriteLine($"* tunnel up in {TimeSplit.Seconds(split.TunnelUp)} ({tunnel.IPv4Address}, IPR v{tunnel.ProtocolVersion})");
-                return await FetchAsync(options, url, tunnel, roots, loggers, split, cancellationToken).ConfigureAwait(false);
+                status.WriteLine($"* tunnel up in {TimeSplit.Seconds(split.TunnelUp)} ({tunnel.IPv4Address}, IPR v{tunnel.ProtocolVersion})");
+                return await FetchAsync(options, url, tunnel, roots, loggers, status, split, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -207,7 +217,7 @@ internal static class GetCommand
         }
     }
 
-    private static async Task<int> FetchAsync(GetOptions options, Uri url, Tunnel tunnel, X509Certificate2Collection roots, ILoggerFactory? loggers, TimeSplit split, CancellationToken cancellationToken)
+    private static async Task<int> FetchAsync(GetOptions options, Uri url, Tunnel tunnel, X509Certificate2Collection roots, ILoggerFactory? loggers, StatusLine status, TimeSplit split, CancellationToken cancellationToken)
     {
         var connections = new List<SmolmixConnectionInfo>();
         var handlerOptions = new SmolmixHandlerOptions
@@ -239,6 +249,7 @@ internal static class GetCommand
         }
 
         long sent = Stopwatch.GetTimestamp();
+        status.Show($"GET {url}: DNS, TCP and TLS through the tunnel, then the first byte");
         HttpResponseMessage response;
         try
         {
@@ -253,15 +264,16 @@ internal static class GetCommand
         using (response)
         {
             TimeSpan headers = Stopwatch.GetElapsedTime(sent);
+            status.Show(null);
             lock (connections)
             {
                 split.SetConnections(connections);
             }
 
             split.FirstByte = headers - split.Dns - split.Tcp - split.Tls;
-            string status = $"HTTP/{VersionText(response.Version)} {(int)response.StatusCode} {response.ReasonPhrase}";
+            string statusLine = $"HTTP/{VersionText(response.Version)} {(int)response.StatusCode} {response.ReasonPhrase}";
             long? length = response.Content.Headers.ContentLength;
-            Console.Error.WriteLine($"* {status} ({response.Content.Headers.ContentType?.MediaType ?? "no type"}, {(length is { } l ? ProgressDisplay.Size(l) : "length not given")})");
+            status.WriteLine($"* {statusLine} ({response.Content.Headers.ContentType?.MediaType ?? "no type"}, {(length is { } l ? ProgressDisplay.Size(l) : "length not given")})");
             if (options.Verbose)
             {
                 foreach (var header in response.Headers.Concat(response.Content.Headers))
@@ -358,7 +370,7 @@ internal static class GetCommand
                 Console.Error.WriteLine($"* body written to {file}");
             }
 
-            split.Write(Console.Error, status);
+            split.Write(Console.Error, statusLine);
             return CurlExitCode.Ok;
         }
     }
