@@ -114,6 +114,17 @@ internal static class GetCommand
 
             return failure.ExitCode;
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Not expected: still one line (the stack with -v).
+            Console.Error.WriteLine($"smolmix get: {ex.GetType().Name}: {ex.Message}");
+            if (options.Verbose)
+            {
+                Console.Error.WriteLine(ex);
+            }
+
+            return 1;
+        }
     }
 
     private static async Task<int> RunAsync(GetOptions options, X509Certificate2Collection roots, ILoggerFactory? loggers, StatusLine status, CancellationToken cancellationToken)
@@ -131,6 +142,7 @@ internal static class GetCommand
                 nymClient = options.NymClient!;
                 exit = options.Exit!;
                 status.WriteLine($"* the Nym network through the nym-client at {nymClient}, exit {Short(exit)}");
+                await ProbeNymClientAsync(nymClient, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -181,6 +193,29 @@ internal static class GetCommand
             }
 
             ca?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Fails fast (exit 7) when nothing listens at the nym-client's address: the tunnel itself would keep
+    /// retrying with backoff for its whole connect timeout, which suits a service but not a command.
+    /// </summary>
+    private static async Task ProbeNymClientAsync(Uri nymClient, CancellationToken cancellationToken)
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await probe.ConnectAsync(new DnsEndPoint(nymClient.Host, nymClient.Port), bounded.Token).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new GetFailure(CurlExitCode.CouldNotConnect, $"could not connect to the nym-client at {nymClient.GetLeftPart(UriPartial.Authority)}: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new GetFailure(CurlExitCode.TimedOut, $"the nym-client at {nymClient.GetLeftPart(UriPartial.Authority)} did not answer in 10 s", ex);
         }
     }
 

@@ -123,7 +123,13 @@ internal sealed class GetOptions
                     options.NymClient = nymClient;
                     break;
                 case "--exit":
-                    options.Exit = Next();
+                    string exit = Next();
+                    if (!Smolmix.Nym.NymAddress.TryParse(exit, out _))
+                    {
+                        throw new FormatException($"--exit wants a Nym address (CLIENT.ENCRYPTION@GATEWAY), not '{exit}'");
+                    }
+
+                    options.Exit = exit;
                     break;
                 case "--ca":
                     options.CaFile = Next();

@@ -99,6 +99,7 @@ public sealed class GetCommandTests
     [InlineData("-H NoColon", "-H wants 'Name: value'")]
     [InlineData("-o", "-o needs a value")]
     [InlineData("--nym-client ws://127.0.0.1:1977 https://example.com/", "--nym-client needs --exit")]
+    [InlineData("--exit not-an-address https://example.com/", "--exit wants a Nym address")]
     public async Task BadOption_Exits2_NamingTheOption(string args, string expected)
     {
         Run run = await RunAsync($"get {args}");
