@@ -11,12 +11,14 @@ internal static class Program
         {
             case "demo":
                 return await DemoCommand.RunAsync(rest).ConfigureAwait(false);
+            case "get":
+                return await GetCommand.RunAsync(rest).ConfigureAwait(false);
             case "devnet":
                 return await DevnetCommand.RunAsync(rest).ConfigureAwait(false);
             case "-h":
             case "--help":
             case "help":
-                Console.WriteLine("usage: smolmix [demo [KiB] [--preset instant|nym|harsh]] | smolmix devnet [--port N] [--preset instant|nym|harsh] [--seed S] [--egress nat|kernel] (devnet --help for more)");
+                Console.WriteLine("usage: smolmix get [URL] [-o FILE] [-H 'N: v'] [--http2] [--preset P | --nym-client URI --exit ADDRESS] (get --help for more) | smolmix demo [KiB] [--preset instant|nym|harsh] | smolmix devnet [--port N] [--preset instant|nym|harsh] [--seed S] [--egress nat|kernel] (devnet --help for more)");
                 return 0;
             default:
                 Console.Error.WriteLine($"unknown command '{command}'; try 'smolmix help'");

@@ -3,11 +3,20 @@ using Microsoft.Extensions.Logging;
 namespace Smolmix.Cli;
 
 /// <summary>A minimal logger factory writing one line per message to standard error.</summary>
-internal sealed class StderrLoggerFactory(LogLevel minimum) : ILoggerFactory
+internal sealed class StderrLoggerFactory : ILoggerFactory
 {
     private static readonly Lock Gate = new();
+    private readonly Func<string, LogLevel> _minimum;
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, minimum);
+    public StderrLoggerFactory(LogLevel minimum)
+        : this(_ => minimum)
+    {
+    }
+
+    /// <summary>A factory whose minimum level depends on the category.</summary>
+    public StderrLoggerFactory(Func<string, LogLevel> minimum) => _minimum = minimum;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _minimum(categoryName));
 
     public void AddProvider(ILoggerProvider provider)
     {
