@@ -1,42 +1,79 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Smolmix.CommandLine;
 using Smolmix.Devnet;
 using DevnetHost = Smolmix.Devnet.Devnet;
 
 namespace Smolmix.Cli;
 
 /// <summary>
-/// `smolmix demo [KiB] [--preset instant|nym|harsh]`: starts an embedded Devnet (nym-client endpoint,
+/// `smolmix demo [KiB] [--preset instant|nym|harsh] [--timeout S] [-v]`: starts an embedded Devnet (nym-client endpoint,
 /// mixnet model, IPR exit with userspace NAT), a TCP and a UDP echo server on loopback, and then does what
 /// an application would: <c>Tunnel.ConnectAsync</c>, a TCP echo checked by SHA-256, UDP datagrams, a ping.
 /// </summary>
 internal static class DemoCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public const string Usage = """
+        usage: smolmix demo [KiB] [options]
+          KiB                  how much to echo over TCP (default 256)
+          --preset P           the embedded Devnet's mixnet model: instant | nym | harsh (default nym)
+          --timeout SECONDS    the bound on the whole demo (default 300)
+          -v, --verbose        log at Debug level (Smolmix categories) to standard error
+          -h, --help           this text
+        Each step prints a line as it starts and as it ends; no network is needed.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken interrupt)
     {
         int kib = 256;
         var preset = DevnetPreset.Nym;
-        for (int i = 0; i < args.Length; i++)
+        TimeSpan timeout = TimeSpan.FromMinutes(5);
+        bool verbose = false;
+        bool kibGiven = false;
+        var reader = new ArgReader(args);
+        while (reader.Next(out string? arg))
         {
-            if (args[i] == "--preset" && i + 1 < args.Length && Enum.TryParse(args[++i], ignoreCase: true, out DevnetPreset p))
+            switch (arg)
             {
-                preset = p;
-            }
-            else if (int.TryParse(args[i], out int k) && k > 0)
-            {
-                kib = k;
-            }
-            else
-            {
-                Console.Error.WriteLine("usage: smolmix demo [KiB] [--preset instant|nym|harsh]");
-                return 2;
+                case "--preset":
+                    preset = reader.Choice(arg, ("instant", DevnetPreset.Instant), ("nym", DevnetPreset.Nym), ("harsh", DevnetPreset.Harsh));
+                    break;
+                case "--timeout":
+                    timeout = reader.Seconds(arg);
+                    break;
+                case "-v":
+                case "--verbose":
+                    verbose = true;
+                    break;
+                case "-h":
+                case "--help":
+                    Console.WriteLine(Usage);
+                    return ExitCode.Ok;
+                default:
+                    if (arg.StartsWith('-') || kibGiven)
+                    {
+                        throw reader.Unknown(arg);
+                    }
+
+                    if (!int.TryParse(arg, NumberStyles.None, CultureInfo.InvariantCulture, out kib) || kib is < 1 or > 1024 * 1024)
+                    {
+                        throw ArgReader.Bad("KiB", "a whole number from 1 to 1048576", arg);
+                    }
+
+                    kibGiven = true;
+                    break;
             }
         }
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        Console.WriteLine($"smolmix demo: an embedded Devnet ({preset.ToString().ToLowerInvariant()} preset) and echo servers on 127.0.0.1");
-        await using var devnet = await DevnetHost.StartAsync(new DevnetOptions { Preset = preset }, cts.Token);
+
+        using StderrLoggerFactory? loggers = verbose ? new StderrLoggerFactory(c => c.StartsWith("Smolmix", StringComparison.Ordinal) ? LogLevel.Debug : LogLevel.Information) : null;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
+        cts.CancelAfter(timeout);
+        Console.WriteLine($"smolmix demo: starting an embedded Devnet ({preset.ToString().ToLowerInvariant()} preset) and echo servers on 127.0.0.1…");
+        await using var devnet = await DevnetHost.StartAsync(new DevnetOptions { Preset = preset, LoggerFactory = loggers }, cts.Token);
         Console.WriteLine($"  nym-client endpoint {devnet.NymClientUri}, exit {devnet.ExitAddress[..16]}…");
 
         using var echoTcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -47,13 +84,15 @@ internal static class DemoCommand
         echoUdp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var udpServer = Task.Run(() => EchoUdpAsync(echoUdp, cts.Token));
 
+        Console.WriteLine("tunnel: connecting (a few seconds on the nym preset)…");
         var sw = Stopwatch.StartNew();
-        await using var tunnel = await Tunnel.ConnectAsync(new TunnelOptions { NymClient = devnet.NymClientUri, Exits = [devnet.ExitAddress] }, cts.Token);
+        await using var tunnel = await Tunnel.ConnectAsync(new TunnelOptions { NymClient = devnet.NymClientUri, Exits = [devnet.ExitAddress], LoggerFactory = loggers }, cts.Token);
         Console.WriteLine($"tunnel: {tunnel.State} in {sw.Elapsed.TotalSeconds:0.00} s — address {tunnel.IPv4Address}, IPR v{tunnel.ProtocolVersion}, MTU {tunnel.Mtu}");
 
         var rtt = await tunnel.PingAsync(IPAddress.Parse("10.0.0.1"), cts.Token);
         Console.WriteLine($"ping 10.0.0.1 (the exit): {rtt.TotalMilliseconds:0} ms");
 
+        Console.WriteLine($"tcp: echoing {kib} KiB…");
         sw.Restart();
         await using var tcp = await tunnel.ConnectTcpAsync((IPEndPoint)echoTcp.LocalEndPoint!, cts.Token);
         Console.WriteLine($"tcp: connected to {tcp.RemoteEndPoint} in {sw.ElapsedMilliseconds} ms");

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Smolmix.CommandLine;
 using Smolmix.Devnet;
 using Smolmix.Http;
 using Smolmix.Tls;
@@ -41,10 +42,9 @@ internal static class GetCommand
             Console.Error.WriteLine($"smolmix get: {ex.Message}");
             return CurlExitCode.MalformedUrl;
         }
-        catch (FormatException ex)
+        catch (UsageException ex)
         {
-            Console.Error.WriteLine($"smolmix get: {ex.Message}");
-            Console.Error.WriteLine("try 'smolmix get --help'");
+            Console.Error.WriteLine($"smolmix get: {ex.Message} (try 'smolmix get --help')");
             return CurlExitCode.Usage;
         }
 

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Smolmix.CommandLine;
 using Smolmix.Devnet;
 
 namespace Smolmix.Cli;
@@ -57,31 +57,30 @@ internal sealed class GetOptions
     /// <summary>The real Nym network rather than the embedded Devnet.</summary>
     public bool Real => NymClient is not null || Exit is not null;
 
-    /// <summary>Parses <paramref name="args"/>; a usage problem is a <see cref="FormatException"/> naming the option.</summary>
-    /// <exception cref="FormatException">A usage error.</exception>
+    /// <summary>Parses <paramref name="args"/>; a usage problem is a <see cref="UsageException"/> naming the option.</summary>
+    /// <exception cref="UsageException">A usage error.</exception>
     /// <exception cref="UriFormatException">The URL is malformed (exit 3) or not http(s) (exit 1; see <see cref="UnsupportedSchemeException"/>).</exception>
     public static GetOptions Parse(string[] args)
     {
         var options = new GetOptions();
         string? url = null;
         bool presetGiven = false;
-        for (int i = 0; i < args.Length; i++)
+        var reader = new ArgReader(args);
+        while (reader.Next(out string? arg))
         {
-            string arg = args[i];
-            string Next() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{arg} needs a value");
             switch (arg)
             {
                 case "-o":
                 case "--output":
-                    options.Output = Next();
+                    options.Output = reader.Value(arg);
                     break;
                 case "-H":
                 case "--header":
-                    string header = Next();
+                    string header = reader.Value(arg);
                     int colon = header.IndexOf(':', StringComparison.Ordinal);
                     if (colon <= 0 || header[..colon].Trim().Length == 0)
                     {
-                        throw new FormatException($"{arg} wants 'Name: value', not '{header}'");
+                        throw new UsageException($"{arg} wants 'Name: value', not '{header}'");
                     }
 
                     options.Headers.Add(KeyValuePair.Create(header[..colon].Trim(), header[(colon + 1)..].Trim()));
@@ -94,45 +93,26 @@ internal sealed class GetOptions
                     options.Fail = true;
                     break;
                 case "--timeout":
-                    string seconds = Next();
-                    if (!double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || !(s > 0) || s > TimeSpan.FromDays(1).TotalSeconds)
-                    {
-                        throw new FormatException($"--timeout wants a number of seconds (more than 0, at most a day), not '{seconds}'");
-                    }
-
-                    options.Timeout = TimeSpan.FromSeconds(s);
+                    options.Timeout = reader.Seconds(arg);
                     break;
                 case "--preset":
-                    string preset = Next();
-                    options.Preset = preset.ToLowerInvariant() switch
-                    {
-                        "instant" => DevnetPreset.Instant,
-                        "nym" => DevnetPreset.Nym,
-                        "harsh" => DevnetPreset.Harsh,
-                        _ => throw new FormatException($"--preset wants instant, nym or harsh, not '{preset}'"),
-                    };
+                    options.Preset = reader.Choice(arg, ("instant", DevnetPreset.Instant), ("nym", DevnetPreset.Nym), ("harsh", DevnetPreset.Harsh));
                     presetGiven = true;
                     break;
                 case "--nym-client":
-                    string uri = Next();
-                    if (!Uri.TryCreate(uri, UriKind.Absolute, out Uri? nymClient) || nymClient.Scheme is not ("ws" or "wss"))
-                    {
-                        throw new FormatException($"--nym-client wants a ws:// URI, e.g. ws://127.0.0.1:1977, not '{uri}'");
-                    }
-
-                    options.NymClient = nymClient;
+                    options.NymClient = reader.NymClient(arg);
                     break;
                 case "--exit":
-                    string exit = Next();
+                    string exit = reader.Value(arg);
                     if (!Smolmix.Nym.NymAddress.TryParse(exit, out _))
                     {
-                        throw new FormatException($"--exit wants a Nym address (CLIENT.ENCRYPTION@GATEWAY), not '{exit}'");
+                        throw new UsageException($"--exit wants a Nym address (CLIENT.ENCRYPTION@GATEWAY), not '{exit}'");
                     }
 
                     options.Exit = exit;
                     break;
                 case "--ca":
-                    options.CaFile = Next();
+                    options.CaFile = reader.Value(arg);
                     break;
                 case "-v":
                 case "--verbose":
@@ -145,12 +125,12 @@ internal sealed class GetOptions
                 default:
                     if (arg.Length > 1 && arg[0] == '-')
                     {
-                        throw new FormatException($"unknown option '{arg}'");
+                        throw reader.Unknown(arg);
                     }
 
                     if (url is not null)
                     {
-                        throw new FormatException($"one URL only; '{arg}' is a second");
+                        throw new UsageException($"one URL only; '{arg}' is a second");
                     }
 
                     url = arg;
@@ -162,17 +142,17 @@ internal sealed class GetOptions
         {
             if (options.Exit is null)
             {
-                throw new FormatException("--nym-client needs --exit ADDRESS (the IPR exit to use)");
+                throw new UsageException("--nym-client needs --exit ADDRESS (the IPR exit to use)");
             }
 
             if (presetGiven)
             {
-                throw new FormatException("--preset is for the embedded Devnet; it does not go with --nym-client/--exit");
+                throw new UsageException("--preset is for the embedded Devnet; it does not go with --nym-client/--exit");
             }
 
             if (url is null)
             {
-                throw new FormatException("with --nym-client/--exit, give the URL to fetch");
+                throw new UsageException("with --nym-client/--exit, give the URL to fetch");
             }
 
             options.NymClient ??= TunnelOptions.DefaultNymClient;

@@ -4,15 +4,15 @@ using Smolmix.Nym;
 
 namespace Smolmix.Devnet.Tests.Cli;
 
-/// <summary>`smolmix devnet` as a process: key=value lines on stdout, a working endpoint, exit when stdin closes.</summary>
+/// <summary>`smolmix devnet` as a process: key=value lines on stdout, a working endpoint, exit when stdin closes (when asked), SIGTERM otherwise.</summary>
 public sealed class DevnetCommandTests
 {
     [SkippableFact]
-    public async Task PrintsTheEndpointAndExit_Serves_AndStopsWhenStdinCloses()
+    public async Task PrintsTheEndpointAndExit_Serves_AndStopsWhenStdinCloses_WhenAsked()
     {
         string? cli = FindCli();
         Skip.If(cli is null, "the smolmix CLI is not built next to the tests");
-        var start = new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset instant --seed 5")
+        var start = new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset instant --seed 5 --stop-on-stdin-eof")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -61,7 +61,7 @@ public sealed class DevnetCommandTests
     {
         string? cli = FindCli();
         Skip.If(cli is null, "the smolmix CLI is not built next to the tests");
-        var start = new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset instant --host demo.smolmix.test=127.0.0.1:8443 --host A.test=127.0.0.1:80")
+        var start = new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset instant --stop-on-stdin-eof --host demo.smolmix.test=127.0.0.1:8443 --host A.test=127.0.0.1:80")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -93,6 +93,50 @@ public sealed class DevnetCommandTests
             process.StandardInput.Close();
             await process.WaitForExitAsync(cts.Token);
             Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    [SkippableFact]
+    public async Task StdinClosed_KeepsRunning_UntilSigterm()
+    {
+        string? cli = FindCli();
+        Skip.If(cli is null, "the smolmix CLI is not built next to the tests");
+        using Process process = Process.Start(new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset instant")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            Task<string> stderr = process.StandardError.ReadToEndAsync(cts.Token);
+            string? line;
+            while ((line = await process.StandardOutput.ReadLineAsync(cts.Token)) is not null && !line.StartsWith("mtu=", StringComparison.Ordinal))
+            {
+            }
+
+            Assert.NotNull(line);
+            process.StandardInput.Close(); // as in a script's background job: stdin at EOF
+
+            // Still serving after stdin closed (the old behaviour exited within milliseconds).
+            Assert.False(process.WaitForExit(2_000), "smolmix devnet exited when standard input closed");
+            using (Process kill = Process.Start("kill", $"-TERM {process.Id}"))
+            {
+                await kill.WaitForExitAsync(cts.Token);
+            }
+
+            await process.WaitForExitAsync(cts.Token);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("stopping (signal)", await stderr, StringComparison.Ordinal);
         }
         finally
         {

@@ -47,7 +47,7 @@ public sealed class SeparateProcessFetchTests
         });
 
         // The Devnet in its own process.
-        using Process devnet = Process.Start(new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset nym")
+        using Process devnet = Process.Start(new ProcessStartInfo("dotnet", $"\"{cli}\" devnet --port 0 --preset nym --stop-on-stdin-eof")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
