@@ -4,6 +4,8 @@ using System.Net;
 using Smolmix.Devnet;
 using Smolmix.Dns;
 
+using Smolmix.CommandLine;
+
 namespace Smolmix.Benchmarks;
 
 /// <summary>
@@ -15,31 +17,24 @@ namespace Smolmix.Benchmarks;
 /// </summary>
 public static class DnsLookupBenchmark
 {
-    private const string Usage = "dns-lookups [--preset instant|nym|harsh (nym)] [--cold N (20)] [--concurrent N (100)] [--seed N (1)]";
+    private const string Usage = "usage: Smolmix.Benchmarks dns-lookups [--preset instant|nym|harsh (nym)] [--cold N (20)] [--concurrent N (100)] [--seed N (1)]";
 
     public static async Task<int> RunAsync(string[] args)
     {
         var preset = DevnetPreset.Nym;
         int cold = 20, concurrent = 100, seed = 1;
-        for (int i = 0; i < args.Length; i++)
+        var reader = new ArgReader(args);
+        while (reader.Next(out string? arg))
         {
-            string? value = i + 1 < args.Length ? args[i + 1] : null;
-            bool ok = args[i] switch
+            switch (arg)
             {
-                "--preset" => Enum.TryParse(value, ignoreCase: true, out preset),
-                "--cold" => int.TryParse(value, out cold) && cold is > 0 and <= 10_000,
-                "--concurrent" => int.TryParse(value, out concurrent) && concurrent is > 0 and <= 10_000,
-                "--seed" => int.TryParse(value, out seed),
-                "--help" or "-h" => false,
-                _ => false,
-            };
-            if (!ok)
-            {
-                Console.Error.WriteLine(args[i] is "--help" or "-h" ? Usage : $"dns-lookups: bad option or value at '{args[i]} {value}'\n{Usage}");
-                return args[i] is "--help" or "-h" ? 0 : 2;
+                case "--preset": preset = reader.Choice(arg, ("instant", DevnetPreset.Instant), ("nym", DevnetPreset.Nym), ("harsh", DevnetPreset.Harsh)); break;
+                case "--cold": cold = reader.Int(arg, 1, 10_000); break;
+                case "--concurrent": concurrent = reader.Int(arg, 1, 10_000); break;
+                case "--seed": seed = reader.Int(arg, int.MinValue, int.MaxValue); break;
+                case "-h" or "--help": Console.WriteLine(Usage); return 0;
+                default: throw reader.Unknown(arg);
             }
-
-            i++;
         }
 
         var options = new DevnetOptions { Preset = preset, Seed = seed };

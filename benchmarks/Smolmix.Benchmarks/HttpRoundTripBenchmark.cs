@@ -13,6 +13,8 @@ using Smolmix.Devnet;
 using Smolmix.Http;
 using Smolmix.Tls;
 
+using Smolmix.CommandLine;
+
 namespace Smolmix.Benchmarks;
 
 /// <summary>
@@ -25,32 +27,25 @@ namespace Smolmix.Benchmarks;
 /// </summary>
 public static class HttpRoundTripBenchmark
 {
-    private const string Usage = "http-requests [--preset instant|nym|harsh (nym)] [--mib N (16)] [--repeat N (5)] [--seed N (1)]";
+    private const string Usage = "usage: Smolmix.Benchmarks http-requests [--preset instant|nym|harsh (nym)] [--mib N (16)] [--repeat N (5)] [--seed N (1)]";
     private const string Host = "bench.smolmix.test";
 
     public static async Task<int> RunAsync(string[] args)
     {
         var preset = DevnetPreset.Nym;
         int mib = 16, repeat = 5, seed = 1;
-        for (int i = 0; i < args.Length; i++)
+        var reader = new ArgReader(args);
+        while (reader.Next(out string? arg))
         {
-            string? value = i + 1 < args.Length ? args[i + 1] : null;
-            bool ok = args[i] switch
+            switch (arg)
             {
-                "--preset" => Enum.TryParse(value, ignoreCase: true, out preset),
-                "--mib" => int.TryParse(value, out mib) && mib is > 0 and <= 1024,
-                "--repeat" => int.TryParse(value, out repeat) && repeat is > 0 and <= 100,
-                "--seed" => int.TryParse(value, out seed),
-                _ => false,
-            };
-            if (!ok)
-            {
-                bool help = args[i] is "--help" or "-h";
-                Console.Error.WriteLine(help ? Usage : $"http-requests: bad option or value at '{args[i]} {value}'\n{Usage}");
-                return help ? 0 : 2;
+                case "--preset": preset = reader.Choice(arg, ("instant", DevnetPreset.Instant), ("nym", DevnetPreset.Nym), ("harsh", DevnetPreset.Harsh)); break;
+                case "--mib": mib = reader.Int(arg, 1, 1024); break;
+                case "--repeat": repeat = reader.Int(arg, 1, 100); break;
+                case "--seed": seed = reader.Int(arg, int.MinValue, int.MaxValue); break;
+                case "-h" or "--help": Console.WriteLine(Usage); return 0;
+                default: throw reader.Unknown(arg);
             }
-
-            i++;
         }
 
         byte[] payload = RandomNumberGenerator.GetBytes(mib * 1024 * 1024);

@@ -12,7 +12,7 @@ namespace Smolmix.Benchmarks;
 public static class KernelComparison
 {
     private const string Usage =
-        "compare-kernel [--mib N (256)] [--rounds N (5)] [--write-kib N (64)] [--read-kib N (256)] [--mtu N (1420)] [--pool-stats]";
+        "usage: Smolmix.Benchmarks compare-kernel [--mib N (256)] [--rounds N (5)] [--write-kib N (64)] [--read-kib N (256)] [--mtu N (1420)] [--pool-stats]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -22,11 +22,11 @@ public static class KernelComparison
             Console.WriteLine(Usage);
             return 0;
         }
-        long bytes = a.Long("--mib", 256) << 20;
-        int rounds = (int)a.Long("--rounds", 5);
-        int writeSize = (int)a.Long("--write-kib", 64) * 1024;
-        int readSize = (int)a.Long("--read-kib", 256) * 1024;
-        int mtu = (int)a.Long("--mtu", 1420);
+        long bytes = a.Long("--mib", 256, 1, 1 << 20) << 20;
+        int rounds = (int)a.Long("--rounds", 5, 1, 1000);
+        int writeSize = (int)a.Long("--write-kib", 64, 1, 1 << 20) * 1024;
+        int readSize = (int)a.Long("--read-kib", 256, 1, 1 << 20) * 1024;
+        int mtu = (int)a.Long("--mtu", 1420, 1280, 65535);
         int ourMss = mtu - 40;
         bool poolStats = a.Flag("--pool-stats");
         a.ThrowIfUnused();

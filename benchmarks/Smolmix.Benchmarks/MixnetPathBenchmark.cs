@@ -18,7 +18,7 @@ public static class MixnetPathBenchmark
     private const long Bottleneck = 100_000;
 
     private const string Usage =
-        "mixnet-path [--mib N (4)] [--seeds N (5)] [--loss 0,0.01] [--filter TEXT] [--queue-kib N (0 = unlimited)] [--verbose]";
+        "usage: Smolmix.Benchmarks mixnet-path [--mib N (4)] [--seeds N (5)] [--loss 0,0.01] [--filter TEXT] [--queue-kib N (0 = unlimited)] [--verbose]";
 
     private sealed record PathSpec(string Name, string Description, TimeSpan BaseDelay, DelayDistribution Jitter);
 
@@ -61,11 +61,11 @@ public static class MixnetPathBenchmark
             Console.WriteLine(Usage);
             return 0;
         }
-        long bytes = a.Long("--mib", 4) << 20;
-        int seeds = (int)a.Long("--seeds", 5);
-        double[] losses = (a.String("--loss") ?? "0,0.01").Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        long bytes = a.Long("--mib", 4, 1, 4096) << 20;
+        int seeds = (int)a.Long("--seeds", 5, 1, 1000);
+        double[] losses = a.Doubles("--loss", [0, 0.01], 0, 0.99);
         string? filter = a.String("--filter");
-        long queue = a.Long("--queue-kib", 0) * 1024;
+        long queue = a.Long("--queue-kib", 0, 0, 1 << 20) * 1024;
         bool verbose = a.Flag("--verbose");
         a.ThrowIfUnused();
 

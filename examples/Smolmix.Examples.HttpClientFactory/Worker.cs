@@ -10,7 +10,7 @@ internal sealed class Worker(IHttpClientFactory factory, DemoApi api, WorkerSett
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        bounded.CancelAfter(TimeSpan.FromMinutes(3));
+        bounded.CancelAfter(settings.Timeout);
         try
         {
             var clock = Stopwatch.StartNew();
@@ -28,9 +28,13 @@ internal sealed class Worker(IHttpClientFactory factory, DemoApi api, WorkerSett
 
             logger.LogInformation("three requests at once in {Ms} ms (the typed client has its own handler and connections; the name came from the resolver the container shares)", clock.ElapsedMilliseconds);
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException or IOException)
+        catch (Exception ex)
         {
-            logger.LogError("request failed: {Message}", ex.InnerException?.Message ?? ex.Message);
+            // One line on standard error, never a stack trace (the host would log an escaping exception with its stack).
+            string why = ex is OperationCanceledException && !stoppingToken.IsCancellationRequested
+                ? $"timed out after {settings.Timeout.TotalSeconds} s (--timeout)"
+                : ex.InnerException?.Message ?? ex.Message;
+            Console.Error.WriteLine($"smolmix-httpclientfactory: request failed: {why}");
             Environment.ExitCode = 1;
         }
         finally

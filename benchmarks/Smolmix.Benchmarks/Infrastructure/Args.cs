@@ -1,8 +1,12 @@
 using System.Globalization;
+using Smolmix.CommandLine;
 
 namespace Smolmix.Benchmarks.Infrastructure;
 
-/// <summary>Tiny "--name value" / "--flag" parser for the runnable (non-BenchmarkDotNet) benchmarks.</summary>
+/// <summary>
+/// Tiny "--name value" / "--flag" parser for the runnable (non-BenchmarkDotNet) benchmarks; its errors are the shared
+/// <see cref="UsageException"/>s (one line naming the option and the value, exit 2).
+/// </summary>
 internal sealed class Args
 {
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
@@ -28,7 +32,7 @@ internal sealed class Args
             }
             else
             {
-                throw new ArgumentException($"Unexpected argument '{arg}'.");
+                throw new UsageException($"unexpected argument '{arg}'");
             }
         }
         if (pending is not null)
@@ -45,16 +49,54 @@ internal sealed class Args
         return _values.ContainsKey(name);
     }
 
-    public string? String(string name)
+    public string? String(string name) => Value(name);
+
+    public long Long(string name, long fallback, long min = 0, long max = 1L << 40)
     {
-        _used.Add(name);
-        return _values.TryGetValue(name, out var v) ? v : null;
+        string? v = Value(name);
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        return long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max
+            ? value
+            : throw ArgReader.Bad(name, $"a whole number from {min} to {max}", v);
     }
 
-    public long Long(string name, long fallback)
+    /// <summary>A comma-separated list of numbers, e.g. <c>--loss 0,0.01</c>.</summary>
+    public double[] Doubles(string name, double[] fallback, double min, double max)
     {
-        string? v = String(name);
-        return v is null ? fallback : long.Parse(v, CultureInfo.InvariantCulture);
+        string? v = Value(name);
+        if (v is null)
+        {
+            return fallback;
+        }
+
+        var values = new List<double>();
+        foreach (string part in v.Split(','))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) || !(d >= min && d <= max))
+            {
+                throw ArgReader.Bad(name, $"comma-separated numbers from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}", v);
+            }
+
+            values.Add(d);
+        }
+
+        return [.. values];
+    }
+
+    /// <summary>The value of an option that takes one; null when the option is absent.</summary>
+    private string? Value(string name)
+    {
+        _used.Add(name);
+        if (!_values.TryGetValue(name, out string? v))
+        {
+            return null;
+        }
+
+        return v ?? throw new UsageException($"{name} needs a value");
     }
 
     public void ThrowIfUnused()
@@ -63,7 +105,7 @@ internal sealed class Args
         {
             if (!_used.Contains(key) && key is not "--help" and not "-h")
             {
-                throw new ArgumentException($"Unknown option '{key}'.");
+                throw new UsageException($"unknown option '{key}'");
             }
         }
     }
