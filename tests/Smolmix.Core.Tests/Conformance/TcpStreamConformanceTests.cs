@@ -367,12 +367,11 @@ public class TcpStreamConformanceTests
         var read = p.Client.ReadAsync(zeroByteRead ? Memory<byte>.Empty : new byte[10]).AsTask();
         await Task.Delay(Quiet);
         Assert.False(read.IsCompleted);
-        var sw = Stopwatch.StartNew();
-        // From another thread, as SocketsHttpHandler does.
+        // From another thread, as SocketsHttpHandler does. The bounded wait is the check: a read that Dispose did not
+        // wake ends in a TimeoutException, which the assert below rejects.
         await Task.Run(() => p.Client.Dispose());
         var e = await Record.ExceptionAsync(() => read.WaitAsync(TimeSpan.FromSeconds(2)));
         Assert.True(e is ObjectDisposedException or IOException or OperationCanceledException, $"Unexpected {e?.GetType().Name ?? "success"}");
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 using Smolmix.Nym;
+using Smolmix.Tests.Clocks;
 
 namespace Smolmix.Tests.Nym;
 
@@ -192,7 +193,7 @@ public sealed class NymClientConnectionTests
     [Fact]
     public async Task ConnectTimesOutOnTheTimeProvider()
     {
-        var time = new FakeTimeProvider();
+        var time = new WatchedTimeProvider();
         var options = new NymClientConnectionOptions
         {
             ConnectTimeout = TimeSpan.FromSeconds(5),
@@ -203,7 +204,7 @@ public sealed class NymClientConnectionTests
             },
         };
         Task<NymClientConnection> connect = NymClientConnection.ConnectAsync(options, time);
-        await Task.Delay(20);
+        await time.WaitForArmedTimerAsync(TimeSpan.FromSeconds(5), Bound); // the connect timeout, armed on the fake clock
         Assert.False(connect.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(5));
         await Assert.ThrowsAsync<TimeoutException>(() => connect.WaitAsync(Bound));
@@ -259,14 +260,14 @@ public sealed class NymClientConnectionTests
     [Fact]
     public async Task ReconnectBackoffRunsOnTheTimeProvider()
     {
-        var time = new FakeTimeProvider();
+        var time = new WatchedTimeProvider();
         await using var server = new FakeNymClientServer();
         var options = server.Options() with { ReconnectInitialDelay = TimeSpan.FromSeconds(30), ReconnectMaxDelay = TimeSpan.FromSeconds(60) };
         await using var connection = await NymClientConnection.ConnectAsync(options, time);
         await server.WaitForConnectionsAsync(1);
         server.DropConnection();
         await WaitUntil(() => connection.State == NymClientConnectionState.Reconnecting);
-        await Task.Delay(100);
+        await time.WaitForArmedTimerAsync(TimeSpan.FromSeconds(30), Bound); // the backoff delay, on the fake clock
         Assert.Equal(1, server.ConnectionCount);
         time.Advance(TimeSpan.FromSeconds(30));
         await server.WaitForConnectionsAsync(2);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Smolmix.Bridge;
 using Smolmix.Nym;
+using Smolmix.Tests.Clocks;
 using Smolmix.Tests.Nym;
 using Smolmix.Wire;
 
@@ -16,7 +17,7 @@ public sealed class BridgeTests
     [Fact]
     public async Task QueuedPacketsLeaveAsOneMessageAfterTheFlushDelay()
     {
-        var time = new FakeTimeProvider();
+        var time = new WatchedTimeProvider();
         using var metrics = new TunnelMetrics(null);
         await using var device = NewDevice(time, metrics, new BundlingOptions { FlushDelay = TimeSpan.FromMilliseconds(5) });
         var transport = new FakeTransport(time);
@@ -27,8 +28,10 @@ public sealed class BridgeTests
             await device.WriteAsync(Packet(60, (byte)i));
         }
 
-        await Task.Delay(50);
-        Assert.Equal(0, transport.Sent.Reader.Count); // waiting for the flush deadline
+        // The bridge has the packets and waits for its flush deadline (a timer of FlushDelay on the fake clock): wait for
+        // that timer, not a real sleep, so that the Advance below cannot come before it on a loaded machine.
+        await time.WaitForArmedTimerAsync(TimeSpan.FromMilliseconds(5), Bound);
+        Assert.Equal(0, transport.Sent.Reader.Count);
         time.Advance(TimeSpan.FromMilliseconds(5));
         (byte[] bundle, int surbs) = await transport.Sent.Reader.ReadAsync().AsTask().WaitAsync(Bound);
         List<ReadOnlyMemory<byte>> packets = PacketBundle.Decode(bundle);
