@@ -4,7 +4,7 @@ namespace Smolmix.Devices;
 /// A distribution of extra per-packet delays (jitter). Each packet's delay is sampled
 /// independently, so a wide distribution reorders packets, as a mixnet does.
 /// </summary>
-public abstract class DelayDistribution
+internal abstract class DelayDistribution
 {
     /// <summary>Creates a distribution; derive from this class to model a custom delay.</summary>
     protected DelayDistribution()

@@ -1,7 +1,7 @@
 namespace Smolmix.Devices;
 
 /// <summary>What an impairment has done to the packets of one direction so far.</summary>
-public readonly struct ImpairmentCounters
+internal readonly struct ImpairmentCounters
 {
     /// <summary>Packets offered to the impairment.</summary>
     public long PacketsSeen { get; init; }

@@ -20,7 +20,7 @@ namespace Smolmix.Devices;
 /// packets at their time and then return 0. A delayed packet the inner device rejects with any
 /// other exception is dropped, as a network would.</para>
 /// </remarks>
-public sealed class ImpairmentDevice : IPacketDevice
+internal sealed class ImpairmentDevice : IPacketDevice
 {
     private readonly IPacketDevice _inner;
     private readonly DelayLine? _outbound;

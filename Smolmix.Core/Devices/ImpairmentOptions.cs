@@ -13,7 +13,7 @@ namespace Smolmix.Devices;
 /// and corrupted (one byte of the original flipped). Decisions are deterministic for a given
 /// <see cref="Seed"/> and sequence of packets.
 /// </remarks>
-public sealed class ImpairmentOptions
+internal sealed class ImpairmentOptions
 {
     private readonly double _lossRate;
     private readonly double _duplicateRate;

@@ -4,7 +4,7 @@ namespace Smolmix.Devices;
 /// Wraps a device and records every packet crossing it, in both directions, with a
 /// <see cref="PcapWriter"/>. Timestamps come from the injected <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class PcapTapDevice : IPacketDevice
+internal sealed class PcapTapDevice : IPacketDevice
 {
     private readonly IPacketDevice _inner;
     private readonly PcapWriter _writer;

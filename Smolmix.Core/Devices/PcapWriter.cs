@@ -6,7 +6,7 @@ namespace Smolmix.Devices;
 /// Writes raw IP packets to a classic pcap capture file (microsecond timestamps,
 /// link type LINKTYPE_RAW), readable by Wireshark, tshark and tcpdump. Thread-safe.
 /// </summary>
-public sealed class PcapWriter : IDisposable
+internal sealed class PcapWriter : IDisposable
 {
     /// <summary>The pcap magic number for microsecond timestamps.</summary>
     public const uint Magic = 0xA1B2C3D4;

@@ -8,7 +8,7 @@ namespace Smolmix.Nym;
 /// <c>base58(identity).base58(encryption)@base58(gateway)</c>; on the wire it is the three keys
 /// concatenated (96 bytes).
 /// </summary>
-public sealed class NymAddress : IEquatable<NymAddress>
+internal sealed class NymAddress : IEquatable<NymAddress>
 {
     /// <summary>The length of each of the three keys, in bytes.</summary>
     internal const int KeyLength = 32;

@@ -4,7 +4,7 @@ namespace Smolmix.Nym;
 /// Thrown when bytes received from nym-client or from an IP packet router exit are malformed,
 /// truncated, or otherwise violate the Nym wire protocol.
 /// </summary>
-public sealed class NymProtocolException : Exception
+internal sealed class NymProtocolException : Exception
 {
     /// <summary>Creates an exception with a default message.</summary>
     public NymProtocolException()

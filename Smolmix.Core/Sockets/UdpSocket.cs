@@ -79,9 +79,9 @@ public sealed class UdpSocket : IDisposable
 
     /// <summary>
     /// Waits for the next datagram and copies it into <paramref name="buffer"/>; a datagram longer than
-    /// the buffer is cut and reported with <see cref="UdpReceiveResult.Truncated"/>.
+    /// the buffer is cut and reported with <see cref="UdpReceiveFromResult.Truncated"/>.
     /// </summary>
-    public async ValueTask<UdpReceiveResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public async ValueTask<UdpReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (true)
         {
@@ -99,7 +99,7 @@ public sealed class UdpSocket : IDisposable
                 {
                     int n = Math.Min(d.Data.Length, buffer.Length);
                     d.Data.AsSpan(0, n).CopyTo(buffer.Span);
-                    return new UdpReceiveResult(n, new IPEndPoint(d.Src.ToIPAddress(), d.SrcPort), new IPEndPoint(d.Dst.ToIPAddress(), d.DstPort), n < d.Data.Length);
+                    return new UdpReceiveFromResult(n, new IPEndPoint(d.Src.ToIPAddress(), d.SrcPort), new IPEndPoint(d.Dst.ToIPAddress(), d.DstPort), n < d.Data.Length);
                 }
                 wait = _signal.WaitTask;
             }

@@ -8,8 +8,8 @@ namespace Smolmix;
 
 public sealed partial class NetStack
 {
-    private readonly Dictionary<ushort, TcpListener> _listeners = new();
-    private TcpListener? _anyAddressListener;
+    private readonly Dictionary<ushort, TcpStreamListener> _listeners = new();
+    private TcpStreamListener? _anyAddressListener;
 
     private void InputTcp(in IpAddr src, in IpAddr dst, ReadOnlySpan<byte> segment)
     {
@@ -41,7 +41,7 @@ public sealed partial class NetStack
         // No connection: a SYN may open one on a listener (RFC 9293 §3.10.7.2).
         if (seg.Syn && !seg.HasAck && !seg.Rst)
         {
-            TcpListener? listener = null;
+            TcpStreamListener? listener = null;
             if (IsLocal(dst))
             {
                 _listeners.TryGetValue(h.DestinationPort, out listener);
@@ -197,7 +197,7 @@ public sealed partial class NetStack
     /// <paramref name="anyAddress"/> — for connections to any destination address and port (the
     /// transparent mode a tun2socks-style exit needs; only one such listener may exist).
     /// </summary>
-    public TcpListener Listen(int port, bool anyAddress = false)
+    public TcpStreamListener Listen(int port, bool anyAddress = false)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (!anyAddress && (port <= 0 || port > 65535))
@@ -212,20 +212,20 @@ public sealed partial class NetStack
                 {
                     throw new SocketException((int)SocketError.AddressAlreadyInUse);
                 }
-                _anyAddressListener = new TcpListener(this, 0, true);
+                _anyAddressListener = new TcpStreamListener(this, 0, true);
                 return _anyAddressListener;
             }
             if (_listeners.ContainsKey((ushort)port))
             {
                 throw new SocketException((int)SocketError.AddressAlreadyInUse);
             }
-            var l = new TcpListener(this, (ushort)port, false);
+            var l = new TcpStreamListener(this, (ushort)port, false);
             _listeners[(ushort)port] = l;
             return l;
         }
     }
 
-    internal void RemoveListener(TcpListener l)
+    internal void RemoveListener(TcpStreamListener l)
     {
         if (ReferenceEquals(_anyAddressListener, l))
         {

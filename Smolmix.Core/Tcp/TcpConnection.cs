@@ -155,7 +155,7 @@ internal sealed partial class TcpConnection
     public TcpStream? Stream { get; set; }
 
     /// <summary>The listener that created this connection (passive open), until accepted.</summary>
-    public TcpListener? Listener { get; set; }
+    public TcpStreamListener? Listener { get; set; }
 
     /// <summary>Set once the application will never read again (disposed).</summary>
     public bool AppClosed { get; private set; }

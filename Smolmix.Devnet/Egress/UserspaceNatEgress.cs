@@ -33,7 +33,7 @@ internal sealed class UserspaceNatEgress : IPacketDevice
     private readonly IPacketDevice _exitSide;
     private readonly IPacketDevice _stackSide;
     private readonly NetStack _stack;
-    private readonly Smolmix.TcpListener _listener;
+    private readonly Smolmix.TcpStreamListener _listener;
     private readonly UdpSocket _udp;
     private readonly EgressTargetMap _targets;
     private readonly TimeProvider _time;
@@ -406,7 +406,7 @@ internal sealed class UserspaceNatEgress : IPacketDevice
         {
             while (true)
             {
-                UdpReceiveResult datagram = await _udp.ReceiveFromAsync(buffer, _lifetime.Token).ConfigureAwait(false);
+                UdpReceiveFromResult datagram = await _udp.ReceiveFromAsync(buffer, _lifetime.Token).ConfigureAwait(false);
                 var key = new FlowKey(datagram.RemoteEndPoint, datagram.LocalEndPoint);
                 UdpFlow? flow;
                 lock (_gate)

@@ -46,7 +46,7 @@ internal static class UdpExchange
                 {
                     while (true)
                     {
-                        UdpReceiveResult received = await socket.ReceiveFromAsync(buffer, linked.Token).ConfigureAwait(false);
+                        UdpReceiveFromResult received = await socket.ReceiveFromAsync(buffer, linked.Token).ConfigureAwait(false);
                         if (!received.RemoteEndPoint.Equals(server.EndPoint))
                         {
                             ctx.Metrics.ResponseDropped("source");

@@ -400,7 +400,7 @@ internal sealed class TcpHarness : IAsyncDisposable
     /// Passive open: listens on <paramref name="port"/>, the peer sends SYN (options <paramref name="peerOptions"/>),
     /// we answer SYN-ACK, the peer ACKs after <paramref name="rtt"/>; returns the accepted stream and our SYN-ACK.
     /// </summary>
-    public async Task<(TcpStream Stream, TcpListener Listener, Seg SynAck)> AcceptAsync(TcpOptions? peerOptions = null, ushort port = 80, TimeSpan? rtt = null)
+    public async Task<(TcpStream Stream, TcpStreamListener Listener, Seg SynAck)> AcceptAsync(TcpOptions? peerOptions = null, ushort port = 80, TimeSpan? rtt = null)
     {
         var listener = Stack.Listen(port);
         LocalPort = port;

@@ -12,9 +12,9 @@ internal static class InternetServers
     /// Accepts every TCP connection (any address and port). A connection that starts with
     /// "GET n\n" gets n bytes of <see cref="Pattern"/> and is closed; any other is echoed until EOF.
     /// </summary>
-    public static TcpListener StartTcp(NetStack internet, CancellationToken cancellationToken)
+    public static TcpStreamListener StartTcp(NetStack internet, CancellationToken cancellationToken)
     {
-        TcpListener listener = internet.Listen(0, anyAddress: true);
+        TcpStreamListener listener = internet.Listen(0, anyAddress: true);
         _ = Task.Run(async () =>
         {
             try
@@ -43,7 +43,7 @@ internal static class InternetServers
             {
                 while (true)
                 {
-                    UdpReceiveResult r = await socket.ReceiveFromAsync(buffer, cancellationToken);
+                    UdpReceiveFromResult r = await socket.ReceiveFromAsync(buffer, cancellationToken);
                     await socket.SendToAsync(buffer.AsMemory(0, r.ReceivedBytes), r.RemoteEndPoint, r.LocalEndPoint, cancellationToken);
                 }
             }

@@ -79,7 +79,7 @@ public sealed class TunnelTransferTests(ITestOutputHelper output)
         {
             byte[] datagram = RandomNumberGenerator.GetBytes(1 + (i * 61 % 1300));
             await socket.SendToAsync(datagram, server, cts.Token);
-            UdpReceiveResult result = await socket.ReceiveFromAsync(buffer, cts.Token);
+            UdpReceiveFromResult result = await socket.ReceiveFromAsync(buffer, cts.Token);
             Assert.Equal(server, result.RemoteEndPoint);
             Assert.Equal(datagram, buffer.AsSpan(0, result.ReceivedBytes).ToArray());
         }

@@ -36,7 +36,7 @@ public sealed class DevnetDnsKernelEgressTests
             wait.CancelAfter(TimeSpan.FromSeconds(5));
             try
             {
-                UdpReceiveResult r = await udp.ReceiveFromAsync(buffer, wait.Token);
+                UdpReceiveFromResult r = await udp.ReceiveFromAsync(buffer, wait.Token);
                 Assert.Equal(DnsServer.Defaults[0].EndPoint, r.RemoteEndPoint);
                 answer = DnsMessage.Parse(buffer.AsSpan(0, r.ReceivedBytes));
                 break;

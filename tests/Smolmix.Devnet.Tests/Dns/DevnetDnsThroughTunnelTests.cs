@@ -41,7 +41,7 @@ public sealed class DevnetDnsThroughTunnelTests
             {
                 while (true)
                 {
-                    UdpReceiveResult r = await udp.ReceiveFromAsync(buffer, wait.Token);
+                    UdpReceiveFromResult r = await udp.ReceiveFromAsync(buffer, wait.Token);
                     DnsMessage m = DnsMessage.Parse(buffer.AsSpan(0, r.ReceivedBytes));
                     if (m.Id == id && r.RemoteEndPoint.Equals(server))
                     {

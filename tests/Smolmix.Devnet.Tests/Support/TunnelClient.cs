@@ -65,7 +65,7 @@ internal sealed class TunnelClient : IAsyncDisposable
             wait.CancelAfter(TimeSpan.FromSeconds(3));
             try
             {
-                UdpReceiveResult result = await udp.ReceiveFromAsync(buffer, wait.Token);
+                UdpReceiveFromResult result = await udp.ReceiveFromAsync(buffer, wait.Token);
                 Assert.Equal(payload, buffer[..result.ReceivedBytes]);
                 return result.RemoteEndPoint;
             }

@@ -24,7 +24,7 @@ internal sealed class FakeDnsServer : IAsyncDisposable
 {
     private readonly UdpSocket _udp;
     private readonly UdpSocket _otherPort;
-    private readonly TcpListener _tcp;
+    private readonly TcpStreamListener _tcp;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _udpLoop;
     private readonly Task _tcpLoop;
@@ -91,7 +91,7 @@ internal sealed class FakeDnsServer : IAsyncDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
-                UdpReceiveResult r = await _udp.ReceiveFromAsync(buffer, _stop.Token);
+                UdpReceiveFromResult r = await _udp.ReceiveFromAsync(buffer, _stop.Token);
                 DnsMessage query = DnsMessage.Parse(buffer.AsSpan(0, r.ReceivedBytes));
                 UdpQueries.Enqueue(query);
                 IPEndPoint client = r.RemoteEndPoint;

@@ -14,7 +14,7 @@ public sealed class ConnectionAttemptsTests
     public async Task A_silent_first_address_is_overtaken_after_the_attempt_delay()
     {
         await using var pair = new StackPair();
-        using TcpListener listener = pair.Server.Listen(80);
+        using TcpStreamListener listener = pair.Server.Listen(80);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var sw = Stopwatch.StartNew();
 
@@ -32,7 +32,7 @@ public sealed class ConnectionAttemptsTests
     public async Task A_refused_address_moves_on_at_once_and_all_refused_is_a_SocketException()
     {
         await using var pair = new StackPair();
-        using TcpListener listener = pair.Server.Listen(80);
+        using TcpStreamListener listener = pair.Server.Listen(80);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var sw = Stopwatch.StartNew();
 

@@ -17,7 +17,7 @@ public sealed class TunnelTlsTests
     private static async Task<(StackPair Pair, Task Server)> ServeAsync(X509Certificate2 certificate, int port, CancellationToken cancellationToken, bool speakTls = true)
     {
         var pair = new StackPair();
-        TcpListener listener = pair.Server.Listen(port);
+        TcpStreamListener listener = pair.Server.Listen(port);
         Task server = Task.Run(async () =>
         {
             using (listener)

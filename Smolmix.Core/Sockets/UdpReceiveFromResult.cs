@@ -7,4 +7,4 @@ namespace Smolmix;
 /// <param name="RemoteEndPoint">The sender.</param>
 /// <param name="LocalEndPoint">The destination the datagram was addressed to (matters for any-address sockets).</param>
 /// <param name="Truncated">True when the datagram was longer than the buffer and its tail was discarded (like <c>MSG_TRUNC</c>).</param>
-public readonly record struct UdpReceiveResult(int ReceivedBytes, IPEndPoint RemoteEndPoint, IPEndPoint LocalEndPoint, bool Truncated = false);
+public readonly record struct UdpReceiveFromResult(int ReceivedBytes, IPEndPoint RemoteEndPoint, IPEndPoint LocalEndPoint, bool Truncated = false);

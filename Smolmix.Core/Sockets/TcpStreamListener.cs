@@ -5,14 +5,14 @@ using Smolmix.Tcp;
 namespace Smolmix;
 
 /// <summary>Accepts inbound TCP connections on the userspace stack.</summary>
-public sealed class TcpListener : IDisposable
+public sealed class TcpStreamListener : IDisposable
 {
     private readonly NetStack _stack;
     private readonly Channel<TcpStream> _accepted;
     private int _pending;
     private bool _disposed;
 
-    internal TcpListener(NetStack stack, ushort port, bool anyAddress)
+    internal TcpStreamListener(NetStack stack, ushort port, bool anyAddress)
     {
         _stack = stack;
         Port = port;
@@ -62,7 +62,7 @@ public sealed class TcpListener : IDisposable
         }
         catch (ChannelClosedException)
         {
-            throw new ObjectDisposedException(nameof(TcpListener));
+            throw new ObjectDisposedException(nameof(TcpStreamListener));
         }
     }
 
