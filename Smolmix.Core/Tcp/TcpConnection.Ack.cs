@@ -15,6 +15,7 @@ internal sealed partial class TcpConnection
         long rttSampleUs = -1;
         bool ourFinAcked = false;
         long newestAckedXmitUs = -1;
+        string sampleSource = "";
 
         // Window update (RFC 9293 §3.10.7.4).
         if (Seq.Lt(_sndWl1, seg.Seq) || (_sndWl1 == seg.Seq && Seq.Le(_sndWl2, ack)))
@@ -51,6 +52,7 @@ internal sealed partial class TcpConnection
             uint una = ack;
             int remove = 0;
             SentSegment? newestAcked = null;
+            bool retransmittedAcked = false;
             for (; remove < _rtx.Count; remove++)
             {
                 var s = _rtx[remove];
@@ -74,11 +76,15 @@ internal sealed partial class TcpConnection
                 {
                     ourFinAcked = true;
                 }
+                if (!s.Sacked && s.XmitCount > 1)
+                {
+                    retransmittedAcked = true;
+                }
                 if (!s.Sacked)
                 {
                     // Already-SACKed segments were measured when SACKed; their send time says nothing now.
                     newestAcked = s;
-                    RackUpdate(s, ref seg);
+                    RackUpdate(s, ref seg, spreadSample: !retransmittedAcked);
                 }
             }
             if (remove < _rtx.Count && Seq.Gt(una, _rtx[remove].Seq))
@@ -94,9 +100,14 @@ internal sealed partial class TcpConnection
             if (newestAcked != null)
             {
                 newestAckedXmitUs = newestAcked.XmitTime;
-                if (newestAcked.XmitCount == 1)
+                // Karn's rule, extended as Linux does (FLAG_RETRANS_DATA_ACKED): when this ACK also covers a
+                // retransmission, a retransmission filled the hole and triggered it, and the never-retransmitted
+                // segments above the hole arrived long before: their "RTT" is the loss episode. The same for
+                // segments sent before the last timeout: the timeout proves their ACK information was late.
+                if (newestAcked.XmitCount == 1 && !retransmittedAcked && newestAcked.XmitTime >= _lastRtoUs)
                 {
                     rttSampleUs = now - newestAcked.XmitTime;
+                    sampleSource = "cum";
                 }
                 CheckEifel(newestAcked, ref seg);
             }
@@ -154,11 +165,12 @@ internal sealed partial class TcpConnection
                         s.Lost = false;
                         _lostBytes -= s.SeqLength;
                     }
-                    if (s.XmitCount == 1)
+                    if (s.XmitCount == 1 && s.XmitTime >= _lastRtoUs)
                     {
                         rttSampleUs = rttSampleUs < 0 ? now - s.XmitTime : Math.Min(rttSampleUs, now - s.XmitTime);
+                        sampleSource += "sack";
                     }
-                    RackUpdate(s, ref seg);
+                    RackUpdate(s, ref seg, spreadSample: true);
                 }
             }
         }
@@ -167,16 +179,19 @@ internal sealed partial class TcpConnection
         // predates the acknowledged segment's latest transmission (a RACK retransmission reuses the original
         // TSval): that echo measures the whole loss episode, not the path, and would inflate the RTO.
         if (rttSampleUs < 0 && advanced && _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0
-            && (newestAckedXmitUs < 0 || (int)(seg.Options.TsEcr - (uint)(newestAckedXmitUs / 1000 + _tsOffset)) >= 0))
+            && (newestAckedXmitUs < 0 || (int)(seg.Options.TsEcr - (uint)(newestAckedXmitUs / 1000 + _tsOffset)) >= 0)
+            && (_lastRtoUs == long.MinValue || (int)(seg.Options.TsEcr - (uint)(_lastRtoUs / 1000 + _tsOffset)) >= 0))
         {
             uint d = TsNow - seg.Options.TsEcr;
             if (d < 600_000)
             {
                 rttSampleUs = (long)d * 1000;
+                sampleSource = "ts";
             }
         }
         if (rttSampleUs >= 0)
         {
+            RttSampleTrace?.Invoke(sampleSource, rttSampleUs);
             _rtt.Sample(rttSampleUs, now);
             UpdateMinSrtt(now);
         }
@@ -340,7 +355,7 @@ internal sealed partial class TcpConnection
         _reoWndPersist = 16;
     }
 
-    private void RackUpdate(SentSegment s, ref TcpSegmentIn seg)
+    private void RackUpdate(SentSegment s, ref TcpSegmentIn seg, bool spreadSample)
     {
         long rtt = Now - s.XmitTime;
         if (s.XmitCount > 1)
@@ -355,7 +370,13 @@ internal sealed partial class TcpConnection
                 return;
             }
         }
-        TrackRttSpread(rtt);
+        if (spreadSample && s.XmitCount == 1 && s.XmitTime >= _lastRtoUs)
+        {
+            // Only trustworthy samples measure the reordering extent: a segment whose acknowledgement was
+            // late (sent before a timeout, or above a hole a retransmission filled) would widen the reorder
+            // window to the loss episode's length, and then every later loss waits for a timeout.
+            TrackRttSpread(rtt);
+        }
         if (s.XmitTime > _rackXmitTime || (s.XmitTime == _rackXmitTime && Seq.Gt(s.End, _rackEndSeq)))
         {
             _rackRtt = rtt;
