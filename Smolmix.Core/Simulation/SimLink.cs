@@ -33,6 +33,9 @@ internal sealed class SimLink : IPacketOutput
     /// <summary>Optional tap for every packet offered (e.g. a pcap writer).</summary>
     public Action<ReadOnlyMemory<byte>, TimeSpan>? Tap { get; set; }
 
+    /// <summary>Bytes waiting in the bottleneck now (0 without a rate limit).</summary>
+    public long BacklogBytes => _model?.BacklogBytes(_clock.Now) ?? 0;
+
     public bool HasRoom => true;
 
     public void Send(ReadOnlySpan<byte> packet)

@@ -254,7 +254,7 @@ internal sealed partial class TcpConnection
         }
         // Growth counts bytes newly delivered (cumulatively or selectively acknowledged), so it continues
         // through a random-loss episode, where the cumulative ACK waits for a retransmission.
-        if ((!(_inRecovery || _inLossRecovery) || (_inRecovery && _randomLossEpisode)) && newlyDelivered > 0 && _cwndLimited)
+        if ((!(_inRecovery || _inLossRecovery) || (_inRecovery && _randomLossEpisode)) && newlyDelivered > 0 && _cwndLimited && _drainTarget == 0)
         {
             if (_o.PathModel && _cc.InSlowStart && IsQueueBuilding())
             {
@@ -556,18 +556,109 @@ internal sealed partial class TcpConnection
     private void UpdateMinSrtt(long now)
     {
         // The smoothed RTT averages out per-packet mix jitter, so its minimum approximates the path's RTT
-        // without queueing. Ignore the first few samples (SRTT is still a single raw sample), and let the
-        // minimum expire only slowly so a standing queue cannot ratchet it up.
+        // without queueing. Ignore the first few samples (SRTT is still a single raw sample).
         if (++_rttSamples < 8)
         {
             return;
         }
-        if (_rtt.SrttUs <= _minSrttUs || now - _minSrttStamp > 120_000_000)
+        long srtt = _rtt.SrttUs;
+        if (_drainPhase != DrainPhase.None)
         {
-            _minSrttUs = _rtt.SrttUs;
+            ProgressDrain(now, srtt);
+            return;
+        }
+        if (srtt <= _minSrttUs)
+        {
+            _minSrttUs = srtt;
             _minSrttStamp = now;
+            return;
+        }
+        if (now - _minSrttStamp > MinSrttWindowUs)
+        {
+            // The minimum is old. It must not be replaced by the current SRTT: while the window is capped at
+            // 1.5 × BDP the current SRTT includes the standing queue the cap allows, and re-basing on it
+            // would switch the cap off for good (issue 10 item 7). Instead drain the queue briefly and
+            // re-base on what the RTT shows with no queue of ours (BBR's ProbeRTT, in spirit).
+            StartDrain(now);
         }
     }
+
+    private void StartDrain(long now)
+    {
+        long bw = BandwidthMax;
+        if (!_o.PathModel || bw <= 0 || _minSrttUs == long.MaxValue)
+        {
+            _minSrttStamp = now;
+            return;
+        }
+        _drainPhase = DrainPhase.Draining;
+        _drainTarget = Math.Max(4L * Smss, bw * _minSrttUs / 1_000_000);
+        _drainStartUs = now;
+        _drainMinSrttUs = long.MaxValue;
+        _stack.Metrics.TcpMinRttProbe();
+    }
+
+    private void ProgressDrain(long now, long srtt)
+    {
+        switch (_drainPhase)
+        {
+            case DrainPhase.Draining when Pipe <= _drainTarget:
+                // Our excess is out of the network (or about to be): one round for the queue to empty...
+                _drainPhase = DrainPhase.Emptying;
+                _drainRoundEnd = _sndNxt;
+                break;
+            case DrainPhase.Emptying when Seq.Ge(_sndUna, _drainRoundEnd):
+                // ...then one round sent into an empty queue, whose SRTT is the base RTT.
+                _drainPhase = DrainPhase.Measuring;
+                _drainRoundEnd = _sndNxt;
+                _drainMeasureStartUs = now;
+                break;
+            case DrainPhase.Measuring:
+                _drainMinSrttUs = Math.Min(_drainMinSrttUs, srtt);
+                if (Seq.Ge(_sndUna, _drainRoundEnd) && now - _drainMeasureStartUs >= MinDrainMeasureUs)
+                {
+                    EndDrain(now);
+                }
+                break;
+        }
+        if (_drainPhase != DrainPhase.None && now - _drainStartUs > MaxDrainUs)
+        {
+            EndDrain(now); // bounded: losses or an idle sender can stall the rounds
+        }
+    }
+
+    private void EndDrain(long now)
+    {
+        if (_drainMinSrttUs != long.MaxValue)
+        {
+            _minSrttUs = _drainMinSrttUs;
+        }
+        _minSrttStamp = now;
+        _drainPhase = DrainPhase.None;
+        _drainTarget = 0;
+        _cc.OnGrowthPaused();
+    }
+
+    /// <summary>The congestion window the sender uses: cwnd, limited while draining for a new base RTT.</summary>
+    private long SendCwnd => _drainTarget > 0 ? Math.Min(_cc.Cwnd, _drainTarget) : _cc.Cwnd;
+
+    private enum DrainPhase { None, Draining, Emptying, Measuring }
+
+    private DrainPhase _drainPhase;
+    private long _drainTarget;
+    private long _drainStartUs;
+    private long _drainMeasureStartUs;
+    private uint _drainRoundEnd;
+    private long _drainMinSrttUs = long.MaxValue;
+
+    /// <summary>How long a minimum SRTT stands without being matched before a drain re-measures it.</summary>
+    private const long MinSrttWindowUs = 60_000_000;
+
+    /// <summary>A measuring round lasts at least this long (a handful of ACKs on a fast path).</summary>
+    private const long MinDrainMeasureUs = 200_000;
+
+    /// <summary>A drain gives up after this long and keeps what it measured (or the old base).</summary>
+    private const long MaxDrainUs = 10_000_000;
 
     private int _rttSamples;
 
