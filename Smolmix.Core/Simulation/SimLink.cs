@@ -38,8 +38,15 @@ internal sealed class SimLink : IPacketOutput
 
     public bool HasRoom => true;
 
+    /// <summary>When true the link delivers nothing (a dead peer or a cut path).</summary>
+    public bool Down { get; set; }
+
     public void Send(ReadOnlySpan<byte> packet)
     {
+        if (Down)
+        {
+            return;
+        }
         Packets++;
         Bytes += packet.Length;
         byte[] copy = packet.ToArray();
