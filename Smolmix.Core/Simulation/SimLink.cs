@@ -33,10 +33,20 @@ internal sealed class SimLink : IPacketOutput
     /// <summary>Optional tap for every packet offered (e.g. a pcap writer).</summary>
     public Action<ReadOnlyMemory<byte>, TimeSpan>? Tap { get; set; }
 
+    /// <summary>Bytes waiting in the bottleneck now (0 without a rate limit).</summary>
+    public long BacklogBytes => _model?.BacklogBytes(_clock.Now) ?? 0;
+
     public bool HasRoom => true;
+
+    /// <summary>When true the link delivers nothing (a dead peer or a cut path).</summary>
+    public bool Down { get; set; }
 
     public void Send(ReadOnlySpan<byte> packet)
     {
+        if (Down)
+        {
+            return;
+        }
         Packets++;
         Bytes += packet.Length;
         byte[] copy = packet.ToArray();

@@ -81,15 +81,12 @@ internal sealed class DevicePump : Stack.IPacketOutput, IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
         catch (Exception ex)
         {
-            // The device failed: the stack's connections will time out; say why.
+            // The device failed or was disposed under the stack: count it and fail every socket at once.
             _stack?.OnDeviceWriteFailed(ex);
         }
     }

@@ -153,6 +153,10 @@ public sealed partial class NetStack
             throw new ArgumentOutOfRangeException(nameof(remote), "Port 0 is not a valid destination.");
         }
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (DeviceIsClosed)
+        {
+            throw new SocketException((int)SocketError.NetworkDown);
+        }
         cancellationToken.ThrowIfCancellationRequested();
         var r = IpAddr.From(remote.Address);
         if (r.IsUnspecified || r.IsMulticastOrBroadcast)

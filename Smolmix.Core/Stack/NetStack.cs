@@ -127,7 +127,8 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
                 int n = await device.ReadAsync(buf, _stop.Token).ConfigureAwait(false);
                 if (n <= 0)
                 {
-                    break;
+                    OnDeviceClosed(null); // end of stream: the device closed
+                    return;
                 }
                 Input(buf.AsSpan(0, n));
             }
@@ -135,14 +136,43 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
-        catch (ObjectDisposedException)
-        {
-        }
         catch (Exception ex)
         {
+            // ObjectDisposedException (the device was disposed under the stack) or a device failure.
             _log.LogDebug(ex, "Device read loop ended");
+            OnDeviceClosed(ex);
         }
     }
+
+    /// <summary>
+    /// The device under the stack closed or failed (read end of stream, disposed, or a read/write error):
+    /// nothing can be sent or received any more, so every connection and socket fails at once with
+    /// <see cref="SocketError.NetworkDown"/> (a TCP stream's reads and writes throw an IOException wrapping
+    /// that SocketException), and new connects fail the same way. Counted once in
+    /// <see cref="StackMetrics.DeviceClosures"/>. Does nothing once the stack is being disposed.
+    /// </summary>
+    internal void OnDeviceClosed(Exception? cause)
+    {
+        if (IsDisposed || _stop.IsCancellationRequested || Interlocked.Exchange(ref _deviceClosed, 1) != 0)
+        {
+            return;
+        }
+        Metrics.DeviceClosed();
+        _log.LogWarning(cause, "The packet device closed; failing every socket on the stack");
+        lock (Sync)
+        {
+            foreach (var c in _tcp.Values.ToArray())
+            {
+                c.FailFromStack(SocketError.NetworkDown);
+            }
+            CloseAllSockets();
+        }
+    }
+
+    private int _deviceClosed;
+
+    /// <summary>True once the device under the stack has closed or failed.</summary>
+    internal bool DeviceIsClosed => Volatile.Read(ref _deviceClosed) != 0;
 
     /// <summary>Feeds one inbound IP packet (used by the device loop and by tests).</summary>
     internal void Input(ReadOnlySpan<byte> packet)
@@ -189,6 +219,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
     {
         Metrics.DeviceWriteFailed();
         _log.LogDebug(ex, "Device write loop ended");
+        OnDeviceClosed(ex);
     }
 
     internal void WaitForOutputRoom(TcpConnection c) => _waitingForRoom.Add(c);

@@ -11,7 +11,7 @@ public sealed class StackMetrics : IDisposable
 {
     private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
     private long _packetsIn, _packetsOut, _bytesIn, _bytesOut;
-    private long _deviceWriteFailures, _tcpRandomLoss, _tcpRetransmits, _tcpRto, _tcpTlp, _tcpRecoveries, _tcpSpurious, _tcpDsack, _tcpEstablished, _tcpZwp, _tcpPmtu;
+    private long _deviceWriteFailures, _tcpRandomLoss, _tcpRetransmits, _tcpRto, _tcpTlp, _tcpRecoveries, _tcpSpurious, _tcpDsack, _tcpEstablished, _tcpZwp, _tcpPmtu, _tcpMinRttProbes, _deviceClosures;
     private long _tcpBytesReceived, _tcpBytesAcked, _tcpBytesQueued;
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
@@ -91,6 +91,12 @@ public sealed class StackMetrics : IDisposable
     /// <summary>Zero-window probes sent.</summary>
     public long TcpZeroWindowProbes => Volatile.Read(ref _tcpZwp);
 
+    /// <summary>Times the packet device under the stack closed or failed (every socket then failed with NetworkDown).</summary>
+    public long DeviceClosures => Volatile.Read(ref _deviceClosures);
+
+    /// <summary>Brief drains a TCP sender made to re-measure the path's base RTT (the path model's minimum SRTT had expired).</summary>
+    public long TcpMinRttProbes => Volatile.Read(ref _tcpMinRttProbes);
+
     /// <summary>TCP payload bytes received in window.</summary>
     public long TcpBytesReceived => Volatile.Read(ref _tcpBytesReceived);
 
@@ -103,6 +109,8 @@ public sealed class StackMetrics : IDisposable
     internal void TcpRetransmit() => Interlocked.Increment(ref _tcpRetransmits);
     internal void DeviceWriteFailed() => Interlocked.Increment(ref _deviceWriteFailures);
     internal void TcpRandomLoss() => Interlocked.Increment(ref _tcpRandomLoss);
+    internal void DeviceClosed() => Interlocked.Increment(ref _deviceClosures);
+    internal void TcpMinRttProbe() => Interlocked.Increment(ref _tcpMinRttProbes);
     internal void TcpRto() => Interlocked.Increment(ref _tcpRto);
     internal void TcpTailLossProbe() => Interlocked.Increment(ref _tcpTlp);
     internal void TcpRecoveryEpisode() => Interlocked.Increment(ref _tcpRecoveries);

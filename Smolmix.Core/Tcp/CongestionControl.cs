@@ -41,6 +41,11 @@ internal abstract class CongestionControl
         Cwnd = Mss;
     }
 
+    /// <summary>The sender held its window below cwnd for a while (not a congestion signal): growth restarts from now.</summary>
+    public virtual void OnGrowthPaused()
+    {
+    }
+
     /// <summary>Snapshot of the state, for undo after a spurious retransmission.</summary>
     public virtual object SaveState() => (Cwnd, Ssthresh);
 

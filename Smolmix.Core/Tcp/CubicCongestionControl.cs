@@ -75,6 +75,14 @@ internal sealed class CubicCongestionControl : CongestionControl
     }
 
     /// <inheritdoc/>
+    public override void OnGrowthPaused()
+    {
+        // RFC 9438 §5.8: time the window did not limit the sender must not count as growth time.
+        _epochStartUs = -1;
+        _cwndCarry = 0;
+    }
+
+    /// <inheritdoc/>
     public override object SaveState() => (Cwnd, Ssthresh, _wMax, _wLastMax);
 
     /// <inheritdoc/>

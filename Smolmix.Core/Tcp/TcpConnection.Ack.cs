@@ -15,6 +15,7 @@ internal sealed partial class TcpConnection
         long rttSampleUs = -1;
         bool ourFinAcked = false;
         long newestAckedXmitUs = -1;
+        string sampleSource = "";
 
         // Window update (RFC 9293 §3.10.7.4).
         if (Seq.Lt(_sndWl1, seg.Seq) || (_sndWl1 == seg.Seq && Seq.Le(_sndWl2, ack)))
@@ -51,6 +52,7 @@ internal sealed partial class TcpConnection
             uint una = ack;
             int remove = 0;
             SentSegment? newestAcked = null;
+            bool retransmittedAcked = false;
             for (; remove < _rtx.Count; remove++)
             {
                 var s = _rtx[remove];
@@ -74,11 +76,15 @@ internal sealed partial class TcpConnection
                 {
                     ourFinAcked = true;
                 }
+                if (!s.Sacked && s.XmitCount > 1)
+                {
+                    retransmittedAcked = true;
+                }
                 if (!s.Sacked)
                 {
                     // Already-SACKed segments were measured when SACKed; their send time says nothing now.
                     newestAcked = s;
-                    RackUpdate(s, ref seg);
+                    RackUpdate(s, ref seg, spreadSample: !retransmittedAcked);
                 }
             }
             if (remove < _rtx.Count && Seq.Gt(una, _rtx[remove].Seq))
@@ -94,9 +100,14 @@ internal sealed partial class TcpConnection
             if (newestAcked != null)
             {
                 newestAckedXmitUs = newestAcked.XmitTime;
-                if (newestAcked.XmitCount == 1)
+                // Karn's rule, extended as Linux does (FLAG_RETRANS_DATA_ACKED): when this ACK also covers a
+                // retransmission, a retransmission filled the hole and triggered it, and the never-retransmitted
+                // segments above the hole arrived long before: their "RTT" is the loss episode. The same for
+                // segments sent before the last timeout: the timeout proves their ACK information was late.
+                if (newestAcked.XmitCount == 1 && !retransmittedAcked && newestAcked.XmitTime >= _lastRtoUs)
                 {
                     rttSampleUs = now - newestAcked.XmitTime;
+                    sampleSource = "cum";
                 }
                 CheckEifel(newestAcked, ref seg);
             }
@@ -154,11 +165,12 @@ internal sealed partial class TcpConnection
                         s.Lost = false;
                         _lostBytes -= s.SeqLength;
                     }
-                    if (s.XmitCount == 1)
+                    if (s.XmitCount == 1 && s.XmitTime >= _lastRtoUs)
                     {
                         rttSampleUs = rttSampleUs < 0 ? now - s.XmitTime : Math.Min(rttSampleUs, now - s.XmitTime);
+                        sampleSource += "sack";
                     }
-                    RackUpdate(s, ref seg);
+                    RackUpdate(s, ref seg, spreadSample: true);
                 }
             }
         }
@@ -167,16 +179,19 @@ internal sealed partial class TcpConnection
         // predates the acknowledged segment's latest transmission (a RACK retransmission reuses the original
         // TSval): that echo measures the whole loss episode, not the path, and would inflate the RTO.
         if (rttSampleUs < 0 && advanced && _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0
-            && (newestAckedXmitUs < 0 || (int)(seg.Options.TsEcr - (uint)(newestAckedXmitUs / 1000 + _tsOffset)) >= 0))
+            && (newestAckedXmitUs < 0 || (int)(seg.Options.TsEcr - (uint)(newestAckedXmitUs / 1000 + _tsOffset)) >= 0)
+            && (_lastRtoUs == long.MinValue || (int)(seg.Options.TsEcr - (uint)(_lastRtoUs / 1000 + _tsOffset)) >= 0))
         {
             uint d = TsNow - seg.Options.TsEcr;
             if (d < 600_000)
             {
                 rttSampleUs = (long)d * 1000;
+                sampleSource = "ts";
             }
         }
         if (rttSampleUs >= 0)
         {
+            RttSampleTrace?.Invoke(sampleSource, rttSampleUs);
             _rtt.Sample(rttSampleUs, now);
             UpdateMinSrtt(now);
         }
@@ -239,7 +254,7 @@ internal sealed partial class TcpConnection
         }
         // Growth counts bytes newly delivered (cumulatively or selectively acknowledged), so it continues
         // through a random-loss episode, where the cumulative ACK waits for a retransmission.
-        if ((!(_inRecovery || _inLossRecovery) || (_inRecovery && _randomLossEpisode)) && newlyDelivered > 0 && _cwndLimited)
+        if ((!(_inRecovery || _inLossRecovery) || (_inRecovery && _randomLossEpisode)) && newlyDelivered > 0 && _cwndLimited && _drainTarget == 0)
         {
             if (_o.PathModel && _cc.InSlowStart && IsQueueBuilding())
             {
@@ -340,7 +355,7 @@ internal sealed partial class TcpConnection
         _reoWndPersist = 16;
     }
 
-    private void RackUpdate(SentSegment s, ref TcpSegmentIn seg)
+    private void RackUpdate(SentSegment s, ref TcpSegmentIn seg, bool spreadSample)
     {
         long rtt = Now - s.XmitTime;
         if (s.XmitCount > 1)
@@ -355,7 +370,13 @@ internal sealed partial class TcpConnection
                 return;
             }
         }
-        TrackRttSpread(rtt);
+        if (spreadSample && s.XmitCount == 1 && s.XmitTime >= _lastRtoUs)
+        {
+            // Only trustworthy samples measure the reordering extent: a segment whose acknowledgement was
+            // late (sent before a timeout, or above a hole a retransmission filled) would widen the reorder
+            // window to the loss episode's length, and then every later loss waits for a timeout.
+            TrackRttSpread(rtt);
+        }
         if (s.XmitTime > _rackXmitTime || (s.XmitTime == _rackXmitTime && Seq.Gt(s.End, _rackEndSeq)))
         {
             _rackRtt = rtt;
@@ -535,18 +556,109 @@ internal sealed partial class TcpConnection
     private void UpdateMinSrtt(long now)
     {
         // The smoothed RTT averages out per-packet mix jitter, so its minimum approximates the path's RTT
-        // without queueing. Ignore the first few samples (SRTT is still a single raw sample), and let the
-        // minimum expire only slowly so a standing queue cannot ratchet it up.
+        // without queueing. Ignore the first few samples (SRTT is still a single raw sample).
         if (++_rttSamples < 8)
         {
             return;
         }
-        if (_rtt.SrttUs <= _minSrttUs || now - _minSrttStamp > 120_000_000)
+        long srtt = _rtt.SrttUs;
+        if (_drainPhase != DrainPhase.None)
         {
-            _minSrttUs = _rtt.SrttUs;
+            ProgressDrain(now, srtt);
+            return;
+        }
+        if (srtt <= _minSrttUs)
+        {
+            _minSrttUs = srtt;
             _minSrttStamp = now;
+            return;
+        }
+        if (now - _minSrttStamp > MinSrttWindowUs)
+        {
+            // The minimum is old. It must not be replaced by the current SRTT: while the window is capped at
+            // 1.5 × BDP the current SRTT includes the standing queue the cap allows, and re-basing on it
+            // would switch the cap off for good (issue 10 item 7). Instead drain the queue briefly and
+            // re-base on what the RTT shows with no queue of ours (BBR's ProbeRTT, in spirit).
+            StartDrain(now);
         }
     }
+
+    private void StartDrain(long now)
+    {
+        long bw = BandwidthMax;
+        if (!_o.PathModel || bw <= 0 || _minSrttUs == long.MaxValue)
+        {
+            _minSrttStamp = now;
+            return;
+        }
+        _drainPhase = DrainPhase.Draining;
+        _drainTarget = Math.Max(4L * Smss, bw * _minSrttUs / 1_000_000);
+        _drainStartUs = now;
+        _drainMinSrttUs = long.MaxValue;
+        _stack.Metrics.TcpMinRttProbe();
+    }
+
+    private void ProgressDrain(long now, long srtt)
+    {
+        switch (_drainPhase)
+        {
+            case DrainPhase.Draining when Pipe <= _drainTarget:
+                // Our excess is out of the network (or about to be): one round for the queue to empty...
+                _drainPhase = DrainPhase.Emptying;
+                _drainRoundEnd = _sndNxt;
+                break;
+            case DrainPhase.Emptying when Seq.Ge(_sndUna, _drainRoundEnd):
+                // ...then one round sent into an empty queue, whose SRTT is the base RTT.
+                _drainPhase = DrainPhase.Measuring;
+                _drainRoundEnd = _sndNxt;
+                _drainMeasureStartUs = now;
+                break;
+            case DrainPhase.Measuring:
+                _drainMinSrttUs = Math.Min(_drainMinSrttUs, srtt);
+                if (Seq.Ge(_sndUna, _drainRoundEnd) && now - _drainMeasureStartUs >= MinDrainMeasureUs)
+                {
+                    EndDrain(now);
+                }
+                break;
+        }
+        if (_drainPhase != DrainPhase.None && now - _drainStartUs > MaxDrainUs)
+        {
+            EndDrain(now); // bounded: losses or an idle sender can stall the rounds
+        }
+    }
+
+    private void EndDrain(long now)
+    {
+        if (_drainMinSrttUs != long.MaxValue)
+        {
+            _minSrttUs = _drainMinSrttUs;
+        }
+        _minSrttStamp = now;
+        _drainPhase = DrainPhase.None;
+        _drainTarget = 0;
+        _cc.OnGrowthPaused();
+    }
+
+    /// <summary>The congestion window the sender uses: cwnd, limited while draining for a new base RTT.</summary>
+    private long SendCwnd => _drainTarget > 0 ? Math.Min(_cc.Cwnd, _drainTarget) : _cc.Cwnd;
+
+    private enum DrainPhase { None, Draining, Emptying, Measuring }
+
+    private DrainPhase _drainPhase;
+    private long _drainTarget;
+    private long _drainStartUs;
+    private long _drainMeasureStartUs;
+    private uint _drainRoundEnd;
+    private long _drainMinSrttUs = long.MaxValue;
+
+    /// <summary>How long a minimum SRTT stands without being matched before a drain re-measures it.</summary>
+    private const long MinSrttWindowUs = 60_000_000;
+
+    /// <summary>A measuring round lasts at least this long (a handful of ACKs on a fast path).</summary>
+    private const long MinDrainMeasureUs = 200_000;
+
+    /// <summary>A drain gives up after this long and keeps what it measured (or the old base).</summary>
+    private const long MaxDrainUs = 10_000_000;
 
     private int _rttSamples;
 

@@ -107,6 +107,13 @@ internal sealed partial class TcpConnection
         }
     }
 
+    /// <summary>The stack can no longer reach the network (its device closed): end at once, nothing sent.</summary>
+    public void FailFromStack(SocketError error)
+    {
+        AppClosed = true;
+        Terminate(error);
+    }
+
     /// <summary>Abortive close: RST and discard everything.</summary>
     public void Abort()
     {

@@ -41,7 +41,7 @@ internal sealed partial class TcpConnection
             {
                 continue;
             }
-            if (Pipe + s.SeqLength > _cc.Cwnd && Pipe > 0)
+            if (Pipe + s.SeqLength > SendCwnd && Pipe > 0)
             {
                 _cwndLimited = true;
                 return;
@@ -73,7 +73,7 @@ internal sealed partial class TcpConnection
             {
                 wndLeft = 0;
             }
-            long cwndLeft = _cc.Cwnd - Pipe;
+            long cwndLeft = SendCwnd - Pipe;
             int mss = DataMss;
             int len = (int)Math.Min(Math.Min(unsent, mss), Math.Min(wndLeft, Math.Max(cwndLeft, 0)));
             if (unsent > 0 && len <= 0)

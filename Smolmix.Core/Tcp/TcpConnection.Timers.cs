@@ -120,6 +120,7 @@ internal sealed partial class TcpConnection
             return;
         }
         _stack.Metrics.TcpRto();
+        _lastRtoUs = now;
         if (_undoState == null)
         {
             _undoState = _cc.SaveState();
@@ -156,6 +157,10 @@ internal sealed partial class TcpConnection
     }
 
     private long _lastProgressUs;
+
+    // When the last retransmission timeout fired. ACK information for anything sent before it was late
+    // (lost ACKs, SACK blocks that did not fit), so segments sent before it give no RTT sample.
+    private long _lastRtoUs = long.MinValue;
 
     private void ApplyPathFloorAfterRto()
     {

@@ -182,7 +182,10 @@ internal sealed partial class TcpConnection
     /// <summary>Diagnostics snapshot.</summary>
     public TcpConnectionInfo Info => new(State, _cc.Cwnd, _cc.Ssthresh, _rtt.SrttUs, _rtt.RttVarUs, _rtt.MinRttUs,
         _rcvBudget, _sndWnd, RetransmittedSegments, SpuriousRetransmits, BandwidthMax, _reoWndMult,
-        _minSrttUs == long.MaxValue ? -1 : _minSrttUs);
+        _minSrttUs == long.MaxValue ? -1 : _minSrttUs, _rtt.BackedOffRtoUs);
+
+    /// <summary>Diagnostics: called with each RTT sample fed to the estimator and its source.</summary>
+    internal Action<string, long>? RttSampleTrace;
 
     /// <summary>One-line trace of the sender state (simulation diagnostics).</summary>
     internal string TraceLine() =>

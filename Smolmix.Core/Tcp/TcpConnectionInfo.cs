@@ -4,4 +4,4 @@ namespace Smolmix.Tcp;
 internal readonly record struct TcpConnectionInfo(
     TcpState State, long Cwnd, long Ssthresh, long SrttUs, long RttVarUs, long MinRttUs,
     int ReceiveBudget, long SendWindow, long Retransmits, long SpuriousUndos, long BandwidthMax, int ReorderWindowMultiplier,
-    long MinSrttUs = -1);
+    long MinSrttUs = -1, long RtoUs = -1);

@@ -25,7 +25,8 @@ public static class MixnetPathBenchmark
     private sealed record StackConfig(string Name, Action<StackOptions> Apply);
 
     private sealed record RunResult(bool Completed, bool HashMatches, double Goodput, double FirstQuarterGoodput, double MidGoodput, double IpSentRate,
-        long Retransmits, long SpuriousUndos, long Rtos, long Recoveries, long Cwnd, long SrttUs, long MinRttUs, double Seconds);
+        long Retransmits, long SpuriousUndos, long Rtos, long Recoveries, long Cwnd, long SrttUs, long MinRttUs, double Seconds,
+        long QueueDrops, long MaxQueueLate, long MaxSrttLateUs);
 
     private static readonly PathSpec Issue = new("issue",
         "one-way 350 ms + Uniform(0, 300 ms): RTT 0.7-1.3 s",
@@ -86,10 +87,10 @@ public static class MixnetPathBenchmark
         }
         Console.WriteLine("  goodput = payload / (handshake done .. receiver has all data + FIN); 1st¼ = rate until the first quarter is ACKed (slow start);\n  mid = rate over the middle half of the bytes (ACKs at 1/4 .. 3/4: no slow start, no tail);");
         Console.WriteLine("  IP/btl = IP bytes the sender put on the data direction / bottleneck; retx, undo (spurious-retransmit undos), RTO, rec (recovery episodes) per transfer;");
-        Console.WriteLine("  cwnd / srtt / minrtt: sender's at the end. Mean over seeds; goodput range in brackets.");
+        Console.WriteLine("  cwnd / srtt / minrtt: sender's at the end; qdrop: drop-tail drops at the data bottleneck; q>60s: largest bottleneck backlog (KB)\n  after 60 s; srtt>60s: largest sender SRTT after 60 s (ms). Mean over seeds; goodput range in brackets.");
         Console.WriteLine($"  Ceiling: a full segment carries 1368 payload bytes in 1420 IP bytes, so goodput/bottleneck <= {1368.0 / 1420:0.000}. Linux CUBIC anchor: 0.84 (0.6 s), 0.72 / 0.67 (1 s, reordering); target >= 0.90.");
         Console.WriteLine();
-        string header = $"{"path",-12} {"stack",-20} {"loss",5} {"goodput kB/s",-21} {"frac",5} {"1st¼",5} {"mid",5} {"IP/btl",6} {"retx",6} {"undo",5} {"RTO",4} {"rec",5} {"cwnd KB",8} {"srtt ms",8} {"minrtt",7} {"ok",5}";
+        string header = $"{"path",-12} {"stack",-20} {"loss",5} {"goodput kB/s",-21} {"frac",5} {"1st¼",5} {"mid",5} {"IP/btl",6} {"retx",6} {"undo",5} {"RTO",4} {"rec",5} {"cwnd KB",8} {"srtt ms",8} {"minrtt",7} {"qdrop",6} {"q>60s",6} {"srtt>60s",8} {"ok",5}";
         Console.WriteLine(header);
         Console.WriteLine(new string('-', header.Length));
         var wall = Stopwatch.StartNew();
@@ -127,7 +128,7 @@ public static class MixnetPathBenchmark
         Console.WriteLine(
             $"{path.Name,-12} {config.Name,-20} {loss * 100,4:0.#}% {range,-21} {M(r => r.Goodput) / Bottleneck,5:0.000} {M(r => r.FirstQuarterGoodput) / Bottleneck,5:0.000} {M(r => r.MidGoodput) / Bottleneck,5:0.000} " +
             $"{M(r => r.IpSentRate) / Bottleneck,6:0.000} {M(r => r.Retransmits),6:0.0} {M(r => r.SpuriousUndos),5:0.0} {M(r => r.Rtos),4:0.0} {M(r => r.Recoveries),5:0.0} " +
-            $"{M(r => r.Cwnd) / 1000,8:0.0} {M(r => r.SrttUs) / 1000,8:0} {M(r => r.MinRttUs) / 1000,7:0} {ok,2}/{runs.Count,-2}");
+            $"{M(r => r.Cwnd) / 1000,8:0.0} {M(r => r.SrttUs) / 1000,8:0} {M(r => r.MinRttUs) / 1000,7:0} {M(r => r.QueueDrops),6:0.0} {runs.Max(r => r.MaxQueueLate) / 1000.0,6:0} {runs.Max(r => r.MaxSrttLateUs) / 1000.0,8:0} {ok,2}/{runs.Count,-2}");
     }
 
     private static RunResult RunOne(PathSpec p, StackConfig config, double loss, int seed, long bytes, long queue)
@@ -150,8 +151,14 @@ public static class MixnetPathBenchmark
         // can land on either end, so the bias mostly cancels; slow start and the tail are excluded.
         uint? isn = null;
         TimeSpan? quarterAt = null, threeQuartersAt = null;
+        long maxQueueLate = 0, maxSrttLate = 0;
+        var late = TimeSpan.FromSeconds(60);
         sim.Forward.Tap = (packet, time) =>
         {
+            if (time >= late)
+            {
+                maxQueueLate = Math.Max(maxQueueLate, sim.Forward.BacklogBytes);
+            }
             if (isn is null && TryTcp(packet.Span, out uint seq, out _, out byte flags) && (flags & 0x02) != 0)
             {
                 isn = seq;
@@ -177,7 +184,13 @@ public static class MixnetPathBenchmark
             }
         };
 
-        var r = sim.RunTransfer(bytes, TimeSpan.FromSeconds(3600));
+        var r = sim.RunTransfer(bytes, TimeSpan.FromSeconds(3600), trace: (t, c) =>
+        {
+            if (t >= late)
+            {
+                maxSrttLate = Math.Max(maxSrttLate, c.Info.SrttUs);
+            }
+        }, traceInterval: TimeSpan.FromMilliseconds(500));
         double secs = r.DataElapsed.TotalSeconds;
         double mid = quarterAt is TimeSpan q && threeQuartersAt is TimeSpan t && t > q
             ? ((bytes * 3 / 4) - (bytes / 4)) / (t - q).TotalSeconds
@@ -187,7 +200,8 @@ public static class MixnetPathBenchmark
         var m = sim.Client.Metrics;
         return new RunResult(r.Completed, r.HashMatches, r.Bytes / secs, firstQuarter, mid, sim.Forward.Bytes / secs,
             r.Retransmits, r.SenderInfo.SpuriousUndos, m.TcpTimeouts, m.TcpRecoveries,
-            r.SenderInfo.Cwnd, r.SenderInfo.SrttUs, r.SenderInfo.MinRttUs, secs);
+            r.SenderInfo.Cwnd, r.SenderInfo.SrttUs, r.SenderInfo.MinRttUs, secs,
+            sim.Forward.Counters?.DroppedByQueue ?? 0, maxQueueLate, maxSrttLate);
     }
 
     private static bool TryTcp(ReadOnlySpan<byte> p, out uint seq, out uint ack, out byte flags)
