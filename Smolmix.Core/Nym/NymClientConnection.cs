@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Smolmix.Diagnostics;
 
 namespace Smolmix.Nym;
 
@@ -13,6 +14,10 @@ namespace Smolmix.Nym;
 /// queue lengths, errors) are separated out. When the WebSocket drops, the connection reconnects
 /// with exponential backoff; sends made meanwhile wait (bounded by
 /// <see cref="NymClientConnectionOptions.SendTimeout"/>) and then go out on the new socket.
+/// The backoff restarts only once a socket has carried a well-formed nym-client message: an
+/// endpoint that accepts the upgrade and then sends garbage (or closes) counts as a failed attempt,
+/// so it cannot cause a reconnect storm. Repeated warnings are rate-limited (one line per
+/// <see cref="LogRateLimiter.DefaultInterval"/> with a count).
 /// </summary>
 /// <remarks>
 /// Messages sent on a socket that dies may be lost or, when a send is retried after a failure,
@@ -40,13 +45,26 @@ internal sealed class NymClientConnection : IAsyncDisposable
     private NymClientConnectionState _state = NymClientConnectionState.Connected;
     private Task _run = Task.CompletedTask;
     private int _reconnectCount;
+    private int _consecutiveFailures;
+    private int _socketHealthy;
+    private int _everHealthy;
     private int _disposed;
+    private readonly LogRateLimiter _closedWarnings;
+    private readonly LogRateLimiter _malformedWarnings;
+    private readonly LogRateLimiter _textWarnings;
+    private readonly LogRateLimiter _oversizeWarnings;
+    private readonly LogRateLimiter _errorWarnings;
 
     private NymClientConnection(NymClientConnectionOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _options = options;
         _time = timeProvider;
         _logger = logger;
+        _closedWarnings = new LogRateLimiter(timeProvider);
+        _malformedWarnings = new LogRateLimiter(timeProvider);
+        _textWarnings = new LogRateLimiter(timeProvider);
+        _oversizeWarnings = new LogRateLimiter(timeProvider);
+        _errorWarnings = new LogRateLimiter(timeProvider);
         _received = Channel.CreateBounded<NymClientResponse.Received>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -79,6 +97,12 @@ internal sealed class NymClientConnection : IAsyncDisposable
 
     /// <summary>How many times the WebSocket has been re-established.</summary>
     public int ReconnectCount => Volatile.Read(ref _reconnectCount);
+
+    /// <summary>Whether any socket of this connection has carried a well-formed nym-client message.</summary>
+    public bool HasSpokenProtocol => Volatile.Read(ref _everHealthy) != 0;
+
+    /// <summary>Reconnection attempts since the last socket that carried a well-formed message (drives the backoff).</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 
     /// <summary>
     /// Opens the WebSocket to nym-client (one attempt, bounded by
@@ -277,7 +301,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _logger.LogWarning("The nym-client receive loop did not stop within {Timeout}.", _options.CloseTimeout);
+            NymClientLog.ReceiveLoopStuck(_logger, _options.CloseTimeout);
         }
 
         socket?.Dispose();
@@ -288,11 +312,14 @@ internal sealed class NymClientConnection : IAsyncDisposable
 
     private static TaskCompletionSource<WebSocket> NewSocketSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static async ValueTask<WebSocket> ConnectClientWebSocketAsync(Uri endpoint, TimeSpan keepAlive, CancellationToken cancellationToken)
+    private static async ValueTask<WebSocket> ConnectClientWebSocketAsync(Uri endpoint, TimeSpan keepAlive, System.Net.IWebProxy? proxy, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = keepAlive;
-        socket.Options.Proxy = null; // never follow HTTP_PROXY / ALL_PROXY: the connection to nym-client goes exactly where it is told
+
+        // Never follow HTTP_PROXY / ALL_PROXY or the system proxy: without an explicit proxy the
+        // connection to nym-client goes exactly where it is told.
+        socket.Options.Proxy = proxy;
         try
         {
             await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
@@ -313,7 +340,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
         {
             return _options.WebSocketFactory is { } factory
                 ? await factory(_options.Endpoint, linked.Token).ConfigureAwait(false)
-                : await ConnectClientWebSocketAsync(_options.Endpoint, _options.KeepAliveInterval, linked.Token).ConfigureAwait(false);
+                : await ConnectClientWebSocketAsync(_options.Endpoint, _options.KeepAliveInterval, _options.Proxy, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !_lifetime.IsCancellationRequested)
         {
@@ -328,10 +355,21 @@ internal sealed class NymClientConnection : IAsyncDisposable
         {
             while (true)
             {
+                Volatile.Write(ref _socketHealthy, 0);
                 await ReceiveLoopAsync(socket, lifetime).ConfigureAwait(false);
                 Unpublish(socket);
                 lifetime.ThrowIfCancellationRequested();
-                _logger.LogWarning("The nym-client WebSocket at {Endpoint} closed; reconnecting.", _options.Endpoint);
+                if (Volatile.Read(ref _socketHealthy) == 0)
+                {
+                    // Upgraded but never spoke nym-client's protocol: a failed attempt, not a session.
+                    Interlocked.Increment(ref _consecutiveFailures);
+                }
+
+                if (_closedWarnings.TryAcquire(out int suppressed))
+                {
+                    NymClientLog.SocketClosed(_logger, _options.Endpoint, suppressed);
+                }
+
                 socket = await ReconnectAsync(lifetime).ConfigureAwait(false);
                 if (lifetime.IsCancellationRequested)
                 {
@@ -341,7 +379,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
 
                 Interlocked.Increment(ref _reconnectCount);
                 Publish(socket);
-                _logger.LogInformation("Reconnected to nym-client at {Endpoint}.", _options.Endpoint);
+                NymClientLog.Reconnected(_logger, _options.Endpoint);
             }
         }
         catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
@@ -349,16 +387,19 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "The connection to nym-client at {Endpoint} failed for good.", _options.Endpoint);
+            NymClientLog.FailedForGood(_logger, ex, _options.Endpoint);
             Fail(ex);
         }
     }
 
     private async Task<WebSocket> ReconnectAsync(CancellationToken cancellationToken)
     {
+        // The attempt count survives sockets that upgrade and then fail without a well-formed
+        // message, so the backoff keeps growing; it restarts when a socket proves healthy.
         Exception? lastError = null;
-        for (int attempt = 0; ; attempt++)
+        while (true)
         {
+            int attempt = Volatile.Read(ref _consecutiveFailures);
             if (_options.MaxReconnectAttempts is { } max && attempt >= max)
             {
                 throw new IOException($"Gave up reconnecting to nym-client at {_options.Endpoint} after {max} attempts.", lastError);
@@ -372,7 +413,8 @@ internal sealed class NymClientConnection : IAsyncDisposable
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 lastError = ex;
-                _logger.LogDebug(ex, "Reconnection attempt {Attempt} to nym-client failed.", attempt + 1);
+                Interlocked.Increment(ref _consecutiveFailures);
+                NymClientLog.ReconnectAttemptFailed(_logger, ex, attempt + 1);
             }
         }
     }
@@ -397,7 +439,11 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 {
                     if (message.WrittenCount + result.Count > _options.MaxMessageSize)
                     {
-                        _logger.LogWarning("Discarding a nym-client message larger than {Max} bytes.", _options.MaxMessageSize);
+                        if (_oversizeWarnings.TryAcquire(out int suppressed))
+                        {
+                            NymClientLog.OversizedMessage(_logger, _options.MaxMessageSize, suppressed);
+                        }
+
                         discarding = true;
                     }
                     else
@@ -412,7 +458,10 @@ internal sealed class NymClientConnection : IAsyncDisposable
                     {
                         if (result.MessageType == WebSocketMessageType.Text)
                         {
-                            _logger.LogWarning("Ignoring a text frame from nym-client; only binary frames are used.");
+                            if (_textWarnings.TryAcquire(out int suppressed))
+                            {
+                                NymClientLog.TextFrame(_logger, suppressed);
+                            }
                         }
                         else
                         {
@@ -428,7 +477,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            _logger.LogDebug(ex, "The nym-client WebSocket failed while receiving.");
+            NymClientLog.ReceiveFailed(_logger, ex);
         }
         finally
         {
@@ -445,8 +494,20 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
         catch (NymProtocolException ex)
         {
-            _logger.LogWarning(ex, "Ignoring a malformed message from nym-client.");
+            if (_malformedWarnings.TryAcquire(out int suppressed))
+            {
+                NymClientLog.MalformedMessage(_logger, ex.Message, suppressed);
+            }
+
             return;
+        }
+
+        if (Volatile.Read(ref _socketHealthy) == 0)
+        {
+            // A well-formed message: this is nym-client, and the reconnect backoff starts over.
+            Volatile.Write(ref _socketHealthy, 1);
+            Volatile.Write(ref _everHealthy, 1);
+            Volatile.Write(ref _consecutiveFailures, 0);
         }
 
         switch (response)
@@ -463,7 +524,11 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 break;
 
             case NymClientResponse.Error error:
-                _logger.LogWarning("nym-client reported {Kind}: {Message}", error.Kind, error.Message);
+                if (_errorWarnings.TryAcquire(out int suppressed))
+                {
+                    NymClientLog.ErrorReported(_logger, error.Kind, error.Message, suppressed);
+                }
+
                 _errors.Writer.TryWrite(error);
                 break;
 
@@ -523,7 +588,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException && !_lifetime.IsCancellationRequested)
                 {
-                    _logger.LogDebug(ex, "Sending to nym-client failed; waiting for the connection to come back.");
+                    NymClientLog.SendFailed(_logger, ex);
                     Unpublish(socket);
                 }
                 finally
