@@ -190,7 +190,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
         {
             ExitSession session = await tunnel.EstablishAsync(startAt: 0, initial: true, linked.Token).ConfigureAwait(false);
             await tunnel.InstallAsync(session).ConfigureAwait(false);
-            activity?.SetTag("smolmix.tunnel.protocol_version", session.Session.Version);
+            activity?.SetTag("smolmix.tunnel.protocol_version", (int)session.Session.Version);
             activity?.SetTag("smolmix.tunnel.mtu", session.Mtu);
         }
         catch (Exception ex)
