@@ -49,22 +49,14 @@ internal sealed class NymClientConnection : IAsyncDisposable
     private int _socketHealthy;
     private int _everHealthy;
     private int _disposed;
-    private readonly LogRateLimiter _closedWarnings;
-    private readonly LogRateLimiter _malformedWarnings;
-    private readonly LogRateLimiter _textWarnings;
-    private readonly LogRateLimiter _oversizeWarnings;
-    private readonly LogRateLimiter _errorWarnings;
+    private readonly NymClientLogLimits _limits;
 
     private NymClientConnection(NymClientConnectionOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _options = options;
         _time = timeProvider;
         _logger = logger;
-        _closedWarnings = new LogRateLimiter(timeProvider);
-        _malformedWarnings = new LogRateLimiter(timeProvider);
-        _textWarnings = new LogRateLimiter(timeProvider);
-        _oversizeWarnings = new LogRateLimiter(timeProvider);
-        _errorWarnings = new LogRateLimiter(timeProvider);
+        _limits = options.LogLimits ?? new NymClientLogLimits(timeProvider);
         _received = Channel.CreateBounded<NymClientResponse.Received>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -365,7 +357,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
                     Interlocked.Increment(ref _consecutiveFailures);
                 }
 
-                if (_closedWarnings.TryAcquire(out int suppressed))
+                if (_limits.Closed.TryAcquire(out int suppressed))
                 {
                     NymClientLog.SocketClosed(_logger, _options.Endpoint, suppressed);
                 }
@@ -387,7 +379,11 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            NymClientLog.FailedForGood(_logger, ex, _options.Endpoint);
+            if (_limits.Failed.TryAcquire(out int suppressed))
+            {
+                NymClientLog.FailedForGood(_logger, ex, _options.Endpoint, suppressed);
+            }
+
             Fail(ex);
         }
     }
@@ -439,7 +435,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 {
                     if (message.WrittenCount + result.Count > _options.MaxMessageSize)
                     {
-                        if (_oversizeWarnings.TryAcquire(out int suppressed))
+                        if (_limits.Oversize.TryAcquire(out int suppressed))
                         {
                             NymClientLog.OversizedMessage(_logger, _options.MaxMessageSize, suppressed);
                         }
@@ -458,7 +454,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
                     {
                         if (result.MessageType == WebSocketMessageType.Text)
                         {
-                            if (_textWarnings.TryAcquire(out int suppressed))
+                            if (_limits.Text.TryAcquire(out int suppressed))
                             {
                                 NymClientLog.TextFrame(_logger, suppressed);
                             }
@@ -494,7 +490,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
         catch (NymProtocolException ex)
         {
-            if (_malformedWarnings.TryAcquire(out int suppressed))
+            if (_limits.Malformed.TryAcquire(out int suppressed))
             {
                 NymClientLog.MalformedMessage(_logger, ex.Message, suppressed);
             }
@@ -524,7 +520,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 break;
 
             case NymClientResponse.Error error:
-                if (_errorWarnings.TryAcquire(out int suppressed))
+                if (_limits.Error.TryAcquire(out int suppressed))
                 {
                     NymClientLog.ErrorReported(_logger, error.Kind, error.Message, suppressed);
                 }
@@ -694,4 +690,23 @@ internal sealed class NymClientConnection : IAsyncDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}
+
+/// <summary>
+/// The rate limits of a <see cref="NymClientConnection"/>'s repeated warnings; shared by the
+/// connections a tunnel opens one after another, so a new connection does not start a new allowance.
+/// </summary>
+internal sealed class NymClientLogLimits(TimeProvider time)
+{
+    public LogRateLimiter Closed { get; } = new(time);
+
+    public LogRateLimiter Malformed { get; } = new(time);
+
+    public LogRateLimiter Text { get; } = new(time);
+
+    public LogRateLimiter Oversize { get; } = new(time);
+
+    public LogRateLimiter Error { get; } = new(time);
+
+    public LogRateLimiter Failed { get; } = new(time);
 }

@@ -11,8 +11,8 @@ internal static partial class NymClientLog
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Reconnected to nym-client at {Endpoint}.")]
     public static partial void Reconnected(ILogger logger, Uri endpoint);
 
-    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "The connection to nym-client at {Endpoint} failed for good.")]
-    public static partial void FailedForGood(ILogger logger, Exception exception, Uri endpoint);
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "The connection to nym-client at {Endpoint} failed for good ({Suppressed} more since the last report).")]
+    public static partial void FailedForGood(ILogger logger, Exception exception, Uri endpoint, int suppressed);
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Debug, Message = "Reconnection attempt {Attempt} to nym-client failed.")]
     public static partial void ReconnectAttemptFailed(ILogger logger, Exception exception, int attempt);

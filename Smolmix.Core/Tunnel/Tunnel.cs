@@ -50,6 +50,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     private readonly LogRateLimiter _exitWarnings;
     private readonly LogRateLimiter _discoveryWarnings;
     private readonly LogRateLimiter _nymClientWarnings;
+    private readonly NymClientLogLimits _nymClientLogLimits;
 
     private Tunnel(TunnelOptions options)
     {
@@ -62,6 +63,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
         _exitWarnings = new LogRateLimiter(_time);
         _discoveryWarnings = new LogRateLimiter(_time);
         _nymClientWarnings = new LogRateLimiter(_time);
+        _nymClientLogLimits = new NymClientLogLimits(_time);
         foreach (string exit in options.Exits)
         {
             _exits.Add(new ExitCandidate(NymAddress.Parse(exit)));
@@ -225,7 +227,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
 
     /// <summary>Waits until the tunnel is <see cref="TunnelState.Ready"/>.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <exception cref="IOException">The tunnel failed.</exception>
+    /// <exception cref="TunnelException">The tunnel has failed for good (<see cref="TunnelState.Failed"/>; <see cref="TunnelException.Reason"/> says why).</exception>
     /// <exception cref="ObjectDisposedException">The tunnel was disposed.</exception>
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken = default)
         => await WaitForPathAsync(cancellationToken).ConfigureAwait(false);
@@ -237,7 +239,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     /// <param name="remote">The destination.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <exception cref="SocketException">Refused (<see cref="SocketError.ConnectionRefused"/>) or timed out (<see cref="SocketError.TimedOut"/>).</exception>
-    /// <exception cref="IOException">The tunnel failed.</exception>
+    /// <exception cref="TunnelException">The tunnel has failed for good (<see cref="TunnelState.Failed"/>; <see cref="TunnelException.Reason"/> says why).</exception>
     public async Task<TcpStream> ConnectTcpAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
@@ -311,7 +313,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     /// <param name="port">The local port, or 0.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="SocketException">The tunnel was not ready in time (<see cref="SocketError.TimedOut"/>) or the port is in use.</exception>
-    /// <exception cref="IOException">The tunnel failed.</exception>
+    /// <exception cref="TunnelException">The tunnel has failed for good (<see cref="TunnelState.Failed"/>; <see cref="TunnelException.Reason"/> says why).</exception>
     public async ValueTask<UdpSocket> BindUdpAsync(int port = 0, CancellationToken cancellationToken = default)
     {
         if (port is < 0 or > 65535)
@@ -337,6 +339,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     /// <param name="address">The address to ping (10.0.0.1 is the exit itself).</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="TimeoutException">No reply in time.</exception>
+    /// <exception cref="TunnelException">The tunnel has failed for good.</exception>
     public async Task<TimeSpan> PingAsync(IPAddress address, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -684,6 +687,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
             ConnectTimeout = _options.NymClientConnectTimeout,
             MaxReconnectAttempts = 5,
             Proxy = _options.Proxy,
+            LogLimits = _nymClientLogLimits,
         };
         NymClientConnection connection = await NymClientConnection.ConnectAsync(options, _time, _loggerFactory.CreateLogger("Smolmix.NymClient"), cancellationToken).ConfigureAwait(false);
         lock (_gate)

@@ -110,7 +110,7 @@ public sealed class TunnelFailureTests(ITestOutputHelper output)
         TimeSpan back;
         try
         {
-            back = await time.DriveUntilAsync(() => tunnel.State == TunnelState.Ready, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(30));
+            back = await time.DriveUntilAsync(() => tunnel.State == TunnelState.Ready, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(30));
         }
         catch (TimeoutException)
         {
