@@ -164,7 +164,7 @@ internal static class GetCommand
             {
                 tunnel = await Tunnel.ConnectAsync(new TunnelOptions { NymClient = nymClient, Exits = [exit], LoggerFactory = loggers }, cancellationToken).ConfigureAwait(false);
             }
-            catch (TimeoutException ex)
+            catch (Exception ex) when (ex is TimeoutException or TunnelException { Reason: TunnelFailureReason.NoExitAnswered })
             {
                 throw new GetFailure(CurlExitCode.TimedOut, $"tunnel: {ex.Message}", ex);
             }

@@ -92,6 +92,24 @@ public sealed class TunnelResolver : IAsyncDisposable
     /// <exception cref="DnsResolutionException">As for <see cref="GetHostAddressesAsync(string, CancellationToken)"/>.</exception>
     public async Task<IPAddress[]> GetHostAddressesAsync(string hostName, AddressFamily family, CancellationToken cancellationToken = default)
     {
+        using System.Diagnostics.Activity? activity = SmolmixDiagnostics.ActivitySource.StartActivity(SmolmixDiagnostics.DnsResolveActivity, System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("smolmix.dns.family", family switch { AddressFamily.InterNetwork => "ipv4", AddressFamily.InterNetworkV6 => "ipv6", _ => "any" });
+        try
+        {
+            IPAddress[] addresses = await GetHostAddressesCoreAsync(hostName, family, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("smolmix.dns.addresses", addresses.Length);
+            return addresses;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetTag("error.type", ex is DnsResolutionException dns ? dns.SocketErrorCode.ToString() : ex.GetType().Name);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+    }
+
+    private async Task<IPAddress[]> GetHostAddressesCoreAsync(string hostName, AddressFamily family, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(hostName);
         if (family is not (AddressFamily.Unspecified or AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
         {

@@ -129,6 +129,25 @@ public sealed class SmolmixHandler : DelegatingHandler
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        // The span covers the name lookup and the TCP connects (children); no host name in its tags.
+        using Activity? activity = SmolmixDiagnostics.ActivitySource.StartActivity(SmolmixDiagnostics.HttpConnectActivity, ActivityKind.Client);
+        activity?.SetTag("server.port", context.DnsEndPoint.Port);
+        try
+        {
+            (Stream stream, int attempts) = await ConnectCoreAsync(context, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("smolmix.http.connect_attempts", attempts);
+            return stream;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetTag("error.type", ex.GetType().Name);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+    }
+
+    private async ValueTask<(Stream Stream, int Attempts)> ConnectCoreAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
         string host = context.DnsEndPoint.Host;
         if (host.Length > 1 && host[^1] == '.')
         {
@@ -146,7 +165,7 @@ public sealed class SmolmixHandler : DelegatingHandler
         long connectStart = Stopwatch.GetTimestamp();
         (TcpStream stream, int attempts) = await ConnectionAttempts.ConnectFirstAsync(_network, ordered, port, _options.ConnectionAttemptDelay, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         _steps.AddOrUpdate(context.InitialRequestMessage, new ConnectSteps(host, stream.RemoteEndPoint, resolved, Stopwatch.GetElapsedTime(connectStart), Stopwatch.GetTimestamp(), attempts));
-        return stream;
+        return (stream, attempts);
     }
 
     private ValueTask<Stream> ConnectionReadyAsync(SocketsHttpPlaintextStreamFilterContext context, CancellationToken cancellationToken)

@@ -16,11 +16,11 @@ namespace Smolmix.Discovery;
 internal static class ExitDirectory
 {
     /// <summary>Queries the directory and returns the exits in the order to try.</summary>
-    public static async Task<IReadOnlyList<ExitCandidate>> DiscoverAsync(Uri nymApi, ExitDiscoveryOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<ExitCandidate>> DiscoverAsync(Uri nymApi, ExitDiscoveryOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken, System.Net.IWebProxy? proxy = null)
     {
         using var timeout = new CancellationTokenSource(options.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        using var client = new NymApiClient(nymApi, options.HttpHandler, options.MaxPages, logger);
+        using var client = new NymApiClient(nymApi, options.HttpHandler, options.MaxPages, logger, proxy);
         try
         {
             Task<IReadOnlyList<DescribedNode>> described = client.GetDescribedAsync(linked.Token);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -18,16 +19,28 @@ internal sealed class NymApiClient : IDisposable
     private readonly int _maxPages;
     private readonly ILogger _logger;
 
-    public NymApiClient(Uri baseUri, HttpMessageHandler? handler, int maxPages, ILogger logger)
+    public NymApiClient(Uri baseUri, HttpMessageHandler? handler, int maxPages, ILogger logger, IWebProxy? proxy = null)
     {
         _base = baseUri.AbsoluteUri.EndsWith('/') ? baseUri : new Uri(baseUri.AbsoluteUri + "/");
-        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        _http = handler is null ? new HttpClient(CreateDefaultHandler(proxy), disposeHandler: true) : new HttpClient(handler, disposeHandler: false);
         _http.Timeout = Timeout.InfiniteTimeSpan; // bounded by the caller's token (on the tunnel's clock)
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("smolmix", typeof(NymApiClient).Assembly.GetName().Version?.ToString(3) ?? "0"));
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         _maxPages = maxPages;
         _logger = logger;
     }
+
+    /// <summary>
+    /// The handler used when the caller supplies none: it uses <paramref name="proxy"/> if given and
+    /// otherwise no proxy at all (never HTTP_PROXY, HTTPS_PROXY, ALL_PROXY or the system proxy, which
+    /// a default <see cref="HttpClient"/> would follow).
+    /// </summary>
+    internal static SocketsHttpHandler CreateDefaultHandler(IWebProxy? proxy) => new()
+    {
+        UseProxy = proxy is not null,
+        Proxy = proxy,
+        AutomaticDecompression = DecompressionMethods.All,
+    };
 
     /// <summary>Every described node.</summary>
     public async Task<IReadOnlyList<DescribedNode>> GetDescribedAsync(CancellationToken cancellationToken)

@@ -264,6 +264,7 @@ internal sealed class IprSession : IAsyncDisposable
     private async Task NegotiateAsync(CancellationToken cancellationToken)
     {
         bool openSent = false;
+        IprInfoVersionMismatch? mismatch = null;
         foreach (byte version in _options.Versions)
         {
             bool framed = IprVersion.RequiresStreamFraming(version);
@@ -311,11 +312,17 @@ internal sealed class IprSession : IAsyncDisposable
                 case IprConnectFailure failure:
                     throw new IprConnectException(failure.Reason, failure.Detail);
                 case IprInfoResponse info:
+                    mismatch = info.Reply as IprInfoVersionMismatch ?? mismatch;
                     _logger.LogInformation("The exit answered the v{Version} connect with {Info}; trying the next version.", version, info.Reply.GetType().Name);
                     continue;
                 default:
                     throw new NymProtocolException($"Unexpected reply to a connect: {response.GetType().Name}.");
             }
+        }
+
+        if (mismatch is not null)
+        {
+            throw new IprVersionMismatchException(mismatch.RequestVersion, mismatch.ResponseVersion, _options.Versions);
         }
 
         throw new TimeoutException($"The IP packet router {Exit} answered none of the versions {string.Join(", ", _options.Versions)}.");

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Smolmix.Diagnostics;
 
 namespace Smolmix.Nym;
 
@@ -13,6 +14,10 @@ namespace Smolmix.Nym;
 /// queue lengths, errors) are separated out. When the WebSocket drops, the connection reconnects
 /// with exponential backoff; sends made meanwhile wait (bounded by
 /// <see cref="NymClientConnectionOptions.SendTimeout"/>) and then go out on the new socket.
+/// The backoff restarts only once a socket has carried a well-formed nym-client message: an
+/// endpoint that accepts the upgrade and then sends garbage (or closes) counts as a failed attempt,
+/// so it cannot cause a reconnect storm. Repeated warnings are rate-limited (one line per
+/// <see cref="LogRateLimiter.DefaultInterval"/> with a count).
 /// </summary>
 /// <remarks>
 /// Messages sent on a socket that dies may be lost or, when a send is retried after a failure,
@@ -40,13 +45,18 @@ internal sealed class NymClientConnection : IAsyncDisposable
     private NymClientConnectionState _state = NymClientConnectionState.Connected;
     private Task _run = Task.CompletedTask;
     private int _reconnectCount;
+    private int _consecutiveFailures;
+    private int _socketHealthy;
+    private int _everHealthy;
     private int _disposed;
+    private readonly NymClientLogLimits _limits;
 
     private NymClientConnection(NymClientConnectionOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _options = options;
         _time = timeProvider;
         _logger = logger;
+        _limits = options.LogLimits ?? new NymClientLogLimits(timeProvider);
         _received = Channel.CreateBounded<NymClientResponse.Received>(new BoundedChannelOptions(options.ReceiveQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -79,6 +89,12 @@ internal sealed class NymClientConnection : IAsyncDisposable
 
     /// <summary>How many times the WebSocket has been re-established.</summary>
     public int ReconnectCount => Volatile.Read(ref _reconnectCount);
+
+    /// <summary>Whether any socket of this connection has carried a well-formed nym-client message.</summary>
+    public bool HasSpokenProtocol => Volatile.Read(ref _everHealthy) != 0;
+
+    /// <summary>Reconnection attempts since the last socket that carried a well-formed message (drives the backoff).</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 
     /// <summary>
     /// Opens the WebSocket to nym-client (one attempt, bounded by
@@ -277,7 +293,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _logger.LogWarning("The nym-client receive loop did not stop within {Timeout}.", _options.CloseTimeout);
+            NymClientLog.ReceiveLoopStuck(_logger, _options.CloseTimeout);
         }
 
         socket?.Dispose();
@@ -288,11 +304,14 @@ internal sealed class NymClientConnection : IAsyncDisposable
 
     private static TaskCompletionSource<WebSocket> NewSocketSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static async ValueTask<WebSocket> ConnectClientWebSocketAsync(Uri endpoint, TimeSpan keepAlive, CancellationToken cancellationToken)
+    private static async ValueTask<WebSocket> ConnectClientWebSocketAsync(Uri endpoint, TimeSpan keepAlive, System.Net.IWebProxy? proxy, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = keepAlive;
-        socket.Options.Proxy = null; // never follow HTTP_PROXY / ALL_PROXY: the connection to nym-client goes exactly where it is told
+
+        // Never follow HTTP_PROXY / ALL_PROXY or the system proxy: without an explicit proxy the
+        // connection to nym-client goes exactly where it is told.
+        socket.Options.Proxy = proxy;
         try
         {
             await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
@@ -313,7 +332,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
         {
             return _options.WebSocketFactory is { } factory
                 ? await factory(_options.Endpoint, linked.Token).ConfigureAwait(false)
-                : await ConnectClientWebSocketAsync(_options.Endpoint, _options.KeepAliveInterval, linked.Token).ConfigureAwait(false);
+                : await ConnectClientWebSocketAsync(_options.Endpoint, _options.KeepAliveInterval, _options.Proxy, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !_lifetime.IsCancellationRequested)
         {
@@ -328,10 +347,21 @@ internal sealed class NymClientConnection : IAsyncDisposable
         {
             while (true)
             {
+                Volatile.Write(ref _socketHealthy, 0);
                 await ReceiveLoopAsync(socket, lifetime).ConfigureAwait(false);
                 Unpublish(socket);
                 lifetime.ThrowIfCancellationRequested();
-                _logger.LogWarning("The nym-client WebSocket at {Endpoint} closed; reconnecting.", _options.Endpoint);
+                if (Volatile.Read(ref _socketHealthy) == 0)
+                {
+                    // Upgraded but never spoke nym-client's protocol: a failed attempt, not a session.
+                    Interlocked.Increment(ref _consecutiveFailures);
+                }
+
+                if (_limits.Closed.TryAcquire(out int suppressed))
+                {
+                    NymClientLog.SocketClosed(_logger, _options.Endpoint, suppressed);
+                }
+
                 socket = await ReconnectAsync(lifetime).ConfigureAwait(false);
                 if (lifetime.IsCancellationRequested)
                 {
@@ -341,7 +371,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
 
                 Interlocked.Increment(ref _reconnectCount);
                 Publish(socket);
-                _logger.LogInformation("Reconnected to nym-client at {Endpoint}.", _options.Endpoint);
+                NymClientLog.Reconnected(_logger, _options.Endpoint);
             }
         }
         catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
@@ -349,16 +379,23 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "The connection to nym-client at {Endpoint} failed for good.", _options.Endpoint);
+            if (_limits.Failed.TryAcquire(out int suppressed))
+            {
+                NymClientLog.FailedForGood(_logger, ex, _options.Endpoint, suppressed);
+            }
+
             Fail(ex);
         }
     }
 
     private async Task<WebSocket> ReconnectAsync(CancellationToken cancellationToken)
     {
+        // The attempt count survives sockets that upgrade and then fail without a well-formed
+        // message, so the backoff keeps growing; it restarts when a socket proves healthy.
         Exception? lastError = null;
-        for (int attempt = 0; ; attempt++)
+        while (true)
         {
+            int attempt = Volatile.Read(ref _consecutiveFailures);
             if (_options.MaxReconnectAttempts is { } max && attempt >= max)
             {
                 throw new IOException($"Gave up reconnecting to nym-client at {_options.Endpoint} after {max} attempts.", lastError);
@@ -372,7 +409,8 @@ internal sealed class NymClientConnection : IAsyncDisposable
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 lastError = ex;
-                _logger.LogDebug(ex, "Reconnection attempt {Attempt} to nym-client failed.", attempt + 1);
+                Interlocked.Increment(ref _consecutiveFailures);
+                NymClientLog.ReconnectAttemptFailed(_logger, ex, attempt + 1);
             }
         }
     }
@@ -397,7 +435,11 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 {
                     if (message.WrittenCount + result.Count > _options.MaxMessageSize)
                     {
-                        _logger.LogWarning("Discarding a nym-client message larger than {Max} bytes.", _options.MaxMessageSize);
+                        if (_limits.Oversize.TryAcquire(out int suppressed))
+                        {
+                            NymClientLog.OversizedMessage(_logger, _options.MaxMessageSize, suppressed);
+                        }
+
                         discarding = true;
                     }
                     else
@@ -412,7 +454,10 @@ internal sealed class NymClientConnection : IAsyncDisposable
                     {
                         if (result.MessageType == WebSocketMessageType.Text)
                         {
-                            _logger.LogWarning("Ignoring a text frame from nym-client; only binary frames are used.");
+                            if (_limits.Text.TryAcquire(out int suppressed))
+                            {
+                                NymClientLog.TextFrame(_logger, suppressed);
+                            }
                         }
                         else
                         {
@@ -428,7 +473,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            _logger.LogDebug(ex, "The nym-client WebSocket failed while receiving.");
+            NymClientLog.ReceiveFailed(_logger, ex);
         }
         finally
         {
@@ -445,8 +490,20 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
         catch (NymProtocolException ex)
         {
-            _logger.LogWarning(ex, "Ignoring a malformed message from nym-client.");
+            if (_limits.Malformed.TryAcquire(out int suppressed))
+            {
+                NymClientLog.MalformedMessage(_logger, ex.Message, suppressed);
+            }
+
             return;
+        }
+
+        if (Volatile.Read(ref _socketHealthy) == 0)
+        {
+            // A well-formed message: this is nym-client, and the reconnect backoff starts over.
+            Volatile.Write(ref _socketHealthy, 1);
+            Volatile.Write(ref _everHealthy, 1);
+            Volatile.Write(ref _consecutiveFailures, 0);
         }
 
         switch (response)
@@ -463,7 +520,11 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 break;
 
             case NymClientResponse.Error error:
-                _logger.LogWarning("nym-client reported {Kind}: {Message}", error.Kind, error.Message);
+                if (_limits.Error.TryAcquire(out int suppressed))
+                {
+                    NymClientLog.ErrorReported(_logger, error.Kind, error.Message, suppressed);
+                }
+
                 _errors.Writer.TryWrite(error);
                 break;
 
@@ -523,7 +584,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException && !_lifetime.IsCancellationRequested)
                 {
-                    _logger.LogDebug(ex, "Sending to nym-client failed; waiting for the connection to come back.");
+                    NymClientLog.SendFailed(_logger, ex);
                     Unpublish(socket);
                 }
                 finally
@@ -629,4 +690,23 @@ internal sealed class NymClientConnection : IAsyncDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}
+
+/// <summary>
+/// The rate limits of a <see cref="NymClientConnection"/>'s repeated warnings; shared by the
+/// connections a tunnel opens one after another, so a new connection does not start a new allowance.
+/// </summary>
+internal sealed class NymClientLogLimits(TimeProvider time)
+{
+    public LogRateLimiter Closed { get; } = new(time);
+
+    public LogRateLimiter Malformed { get; } = new(time);
+
+    public LogRateLimiter Text { get; } = new(time);
+
+    public LogRateLimiter Oversize { get; } = new(time);
+
+    public LogRateLimiter Error { get; } = new(time);
+
+    public LogRateLimiter Failed { get; } = new(time);
 }

@@ -41,6 +41,12 @@ internal sealed record NymClientConnectionOptions
     /// <summary>WebSocket keep-alive (ping) interval of the default client; zero disables it.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The proxy for the default client's WebSocket; null (default) connects directly, whatever HTTP_PROXY, HTTPS_PROXY, ALL_PROXY or the system say.</summary>
+    public System.Net.IWebProxy? Proxy { get; init; }
+
+    /// <summary>Rate limits of repeated warnings, shared across connections; null gives this connection its own.</summary>
+    public NymClientLogLimits? LogLimits { get; init; }
+
     /// <summary>Opens the WebSocket; null uses <see cref="ClientWebSocket"/>. Lets tests and the devnet supply their own transport.</summary>
     public Func<Uri, CancellationToken, ValueTask<WebSocket>>? WebSocketFactory { get; init; }
 

@@ -26,7 +26,12 @@ public sealed class ExitDiscoveryOptions
     /// <summary>Seed for the weighted draw; null (default) uses a cryptographic random.</summary>
     public int? RandomSeed { get; set; }
 
-    /// <summary>The HTTP handler used for the directory (tests, proxies); null uses a default handler.</summary>
+    /// <summary>
+    /// The HTTP handler used for the directory (tests, custom transports); null (default) uses a
+    /// handler that goes through <see cref="TunnelOptions.Proxy"/> if set and otherwise connects
+    /// directly, ignoring proxy environment variables. A handler given here is used as it is: its
+    /// own proxy settings apply.
+    /// </summary>
     public HttpMessageHandler? HttpHandler { get; set; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for values out of range.</summary>

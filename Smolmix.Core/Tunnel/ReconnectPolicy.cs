@@ -3,7 +3,8 @@ namespace Smolmix;
 /// <summary>
 /// How the tunnel re-establishes a lost session. Each round tries every known exit once, starting
 /// with the one after the exit that failed; between rounds the tunnel waits, doubling from
-/// <see cref="InitialDelay"/> up to <see cref="MaxDelay"/>.
+/// <see cref="InitialDelay"/> up to <see cref="MaxDelay"/> (up to <see cref="NymClientRetryDelay"/>
+/// while nym-client itself cannot be reached). The waits start over only when a session is established.
 /// </summary>
 public sealed class ReconnectPolicy
 {
@@ -15,6 +16,13 @@ public sealed class ReconnectPolicy
 
     /// <summary>The longest wait between rounds (default 60 s).</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The longest wait between attempts while nothing accepts connections at the nym-client URI
+    /// (default 2 s): a local connect attempt is cheap, so the tunnel is back within seconds of
+    /// nym-client's return however long it was gone, instead of following the exit backoff.
+    /// </summary>
+    public TimeSpan NymClientRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Rounds after which the tunnel gives up and enters <see cref="TunnelState.Failed"/>; null (default) never gives up.</summary>
     public int? MaxRounds { get; set; }
@@ -32,6 +40,7 @@ public sealed class ReconnectPolicy
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialDelay, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxDelay, InitialDelay);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRounds ?? 1, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(NymClientRetryDelay, TimeSpan.Zero);
     }
 
     /// <summary>A copy.</summary>

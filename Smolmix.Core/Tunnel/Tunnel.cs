@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Smolmix.Bridge;
+using Smolmix.Diagnostics;
 using Smolmix.Discovery;
 using Smolmix.Nym;
 
@@ -40,7 +43,14 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     private int _mtu;
     private ExitCandidate? _exit;
     private int _version;
+    private (TunnelFailureReason Reason, Exception? Cause)? _lastFailure;
+    private TunnelException? _failure;
     private int _disposed;
+    private readonly LogRateLimiter _retryWarnings;
+    private readonly LogRateLimiter _exitWarnings;
+    private readonly LogRateLimiter _discoveryWarnings;
+    private readonly LogRateLimiter _nymClientWarnings;
+    private readonly NymClientLogLimits _nymClientLogLimits;
 
     private Tunnel(TunnelOptions options)
     {
@@ -49,6 +59,11 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
         _loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger("Smolmix.Tunnel");
         Metrics = new TunnelMetrics(options.MeterFactory);
+        _retryWarnings = new LogRateLimiter(_time);
+        _exitWarnings = new LogRateLimiter(_time);
+        _discoveryWarnings = new LogRateLimiter(_time);
+        _nymClientWarnings = new LogRateLimiter(_time);
+        _nymClientLogLimits = new NymClientLogLimits(_time);
         foreach (string exit in options.Exits)
         {
             _exits.Add(new ExitCandidate(NymAddress.Parse(exit)));
@@ -150,31 +165,60 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     /// establishes a session with the first that answers, all within
     /// <see cref="TunnelOptions.ConnectTimeout"/>. The tunnel is <see cref="TunnelState.Ready"/> when this returns.
     /// </summary>
+    /// <remarks>
+    /// nym-client is tried first, once: when nothing listens at <see cref="TunnelOptions.NymClient"/>
+    /// (or what listens there does not speak nym-client's protocol) this fails at once, without
+    /// waiting for the connect timeout. Exits that do not answer are retried until the timeout.
+    /// </remarks>
     /// <param name="options">The settings (copied).</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
-    /// <exception cref="TimeoutException">No exit could be reached within the connect timeout.</exception>
-    /// <exception cref="IOException">nym-client or the directory could not be reached, or every exit refused.</exception>
+    /// <exception cref="TunnelException">
+    /// The tunnel could not be established; <see cref="TunnelException.Reason"/> says why
+    /// (<see cref="TunnelFailureReason.NymClientUnreachable"/>, <see cref="TunnelFailureReason.NymClientProtocolError"/>,
+    /// <see cref="TunnelFailureReason.DirectoryUnavailable"/>, <see cref="TunnelFailureReason.NoExitListed"/>,
+    /// <see cref="TunnelFailureReason.NoExitAnswered"/>, <see cref="TunnelFailureReason.ExitRefused"/> or
+    /// <see cref="TunnelFailureReason.ProtocolVersionMismatch"/>) and its inner exception is the underlying error.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<Tunnel> ConnectAsync(TunnelOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var tunnel = new Tunnel(options.Clone());
+        using Activity? activity = SmolmixDiagnostics.ActivitySource.StartActivity(SmolmixDiagnostics.TunnelConnectActivity);
         using var timeout = new CancellationTokenSource(tunnel._options.ConnectTimeout, tunnel._time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, tunnel._lifetime.Token);
         try
         {
             ExitSession session = await tunnel.EstablishAsync(startAt: 0, initial: true, linked.Token).ConfigureAwait(false);
             await tunnel.InstallAsync(session).ConfigureAwait(false);
+            activity?.SetTag("smolmix.tunnel.protocol_version", (int)session.Session.Version);
+            activity?.SetTag("smolmix.tunnel.mtu", session.Mtu);
         }
         catch (Exception ex)
         {
             await tunnel.DisposeAsync().ConfigureAwait(false);
+            Exception thrown = ex;
             if (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"No exit could be reached within {tunnel._options.ConnectTimeout}.", ex);
+                (TunnelFailureReason reason, Exception? cause) = tunnel._lastFailure
+                    ?? (tunnel._connection is null ? TunnelFailureReason.NymClientUnreachable : TunnelFailureReason.NoExitAnswered, null);
+                thrown = new TunnelException(reason, $"No tunnel within {tunnel._options.ConnectTimeout}: {Describe(reason)}.", cause ?? new TimeoutException("The connect timeout expired.", ex));
             }
 
-            throw;
+            if (thrown is TunnelException failure)
+            {
+                TunnelLog.ConnectFailed(tunnel._logger, failure.Reason);
+                activity?.SetTag("smolmix.tunnel.failure_reason", failure.Reason.ToString());
+            }
+
+            activity?.SetStatus(ActivityStatusCode.Error, thrown.GetType().Name);
+            if (ReferenceEquals(thrown, ex))
+            {
+                throw;
+            }
+
+            throw thrown;
         }
 
         tunnel._supervisor = Task.Run(tunnel.SuperviseAsync);
@@ -183,7 +227,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
 
     /// <summary>Waits until the tunnel is <see cref="TunnelState.Ready"/>.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <exception cref="IOException">The tunnel failed.</exception>
+    /// <exception cref="TunnelException">The tunnel has failed for good (<see cref="TunnelState.Failed"/>; <see cref="TunnelException.Reason"/> says why).</exception>
     /// <exception cref="ObjectDisposedException">The tunnel was disposed.</exception>
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken = default)
         => await WaitForPathAsync(cancellationToken).ConfigureAwait(false);
@@ -195,10 +239,27 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     /// <param name="remote">The destination.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <exception cref="SocketException">Refused (<see cref="SocketError.ConnectionRefused"/>) or timed out (<see cref="SocketError.TimedOut"/>).</exception>
-    /// <exception cref="IOException">The tunnel failed.</exception>
+    /// <exception cref="TunnelException">The tunnel has failed for good (<see cref="TunnelState.Failed"/>; <see cref="TunnelException.Reason"/> says why).</exception>
     public async Task<TcpStream> ConnectTcpAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
+        using Activity? activity = SmolmixDiagnostics.ActivitySource.StartActivity(SmolmixDiagnostics.TcpConnectActivity, ActivityKind.Client);
+        activity?.SetTag("network.transport", "tcp");
+        activity?.SetTag("network.type", remote.AddressFamily == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4");
+        try
+        {
+            return await ConnectTcpCoreAsync(remote, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetTag("error.type", ex is SocketException se ? se.SocketErrorCode.ToString() : ex.GetType().Name);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+    }
+
+    private async Task<TcpStream> ConnectTcpCoreAsync(IPEndPoint remote, CancellationToken cancellationToken)
+    {
         long start = _time.GetTimestamp();
         while (true)
         {
@@ -217,7 +278,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
             catch (Exception ex) when (ex is ObjectDisposedException or SocketException { SocketErrorCode: SocketError.ConnectionAborted } && !IsCurrent(stack))
             {
                 // The session was lost while connecting; try again on the next one.
-                _logger.LogDebug("A TCP connect was interrupted by a session loss; retrying on the new session.");
+                TunnelLog.TcpConnectRetried(_logger);
             }
         }
     }
@@ -252,7 +313,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     /// <param name="port">The local port, or 0.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="SocketException">The tunnel was not ready in time (<see cref="SocketError.TimedOut"/>) or the port is in use.</exception>
-    /// <exception cref="IOException">The tunnel failed.</exception>
+    /// <exception cref="TunnelException">The tunnel has failed for good (<see cref="TunnelState.Failed"/>; <see cref="TunnelException.Reason"/> says why).</exception>
     public async ValueTask<UdpSocket> BindUdpAsync(int port = 0, CancellationToken cancellationToken = default)
     {
         if (port is < 0 or > 65535)
@@ -278,6 +339,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     /// <param name="address">The address to ping (10.0.0.1 is the exit itself).</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="TimeoutException">No reply in time.</exception>
+    /// <exception cref="TunnelException">The tunnel has failed for good.</exception>
     public async Task<TimeSpan> PingAsync(IPAddress address, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -315,7 +377,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
         }
         catch (Exception ex)
         {
-            _logger.LogDebug(ex, "The tunnel supervisor ended with an error.");
+            TunnelLog.SupervisorEnded(_logger, ex);
         }
 
         TunnelPath? path;
@@ -369,7 +431,9 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
                 ObjectDisposedException.ThrowIf(_state == TunnelState.Closed, this);
                 if (_state == TunnelState.Failed)
                 {
-                    throw new IOException("The tunnel has failed; no exit could be reached.");
+                    throw _failure is { } failure
+                        ? new TunnelException(failure.Reason, failure.Message, failure)
+                        : new TunnelException(TunnelFailureReason.ReconnectGaveUp, "The tunnel has failed; no exit could be reached.");
                 }
 
                 if (_state == TunnelState.Ready && _path is { } path)
@@ -397,26 +461,60 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
 
     private async Task<ExitSession> EstablishAsync(int startAt, bool initial, CancellationToken cancellationToken)
     {
+        // Two backoffs: rounds in which exits were tried and none answered double up to
+        // Reconnect.MaxDelay (each costs mixnet traffic); rounds in which nym-client could not be
+        // reached at all wait at most Reconnect.NymClientRetryDelay (a local connect attempt is
+        // cheap), so the tunnel is back within seconds of nym-client's return, however long it was
+        // gone. An endpoint that accepts the WebSocket but does not speak nym-client's protocol
+        // counts as an exit round. Both restart only when a session is established (a new call).
         Exception? lastError = null;
+        int exitRounds = 0;
+        int unreachableRounds = 0;
+        TimeSpan delay = TimeSpan.Zero;
         for (int round = 0; ; round++)
         {
             if (round > 0)
             {
                 if (!initial && _options.Reconnect.MaxRounds is int max && round >= max)
                 {
-                    throw new IOException($"No exit could be reached in {max} rounds.", lastError);
+                    TunnelFailureReason reason = _lastFailure?.Reason ?? TunnelFailureReason.NoExitAnswered;
+                    throw new TunnelException(TunnelFailureReason.ReconnectGaveUp, $"No exit could be reached in {max} rounds (last: {Describe(reason)}).", lastError);
                 }
 
-                TimeSpan delay = _options.Reconnect.DelayAfter(round - 1);
-                _logger.LogInformation("No exit answered; trying again in {Delay}.", delay);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            // nym-client first: it is local and cheap to reach, and "nym-client is not running"
+            // must not be mistaken for a dead exit.
+            NymClientConnection connection;
+            try
+            {
+                connection = await EnsureConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                TunnelException failure = NymClientFailure(ex, everSpoke: false);
+                Fail(failure.Reason, ex);
+                lastError = ex;
+                if (initial)
+                {
+                    throw failure;
+                }
+
+                delay = NextNymClientDelay(failure.Reason, ref unreachableRounds, ref exitRounds);
+                if (_nymClientWarnings.TryAcquire(out int suppressed))
+                {
+                    TunnelLog.NymClientDown(_logger, failure.Reason, ex.Message, delay, suppressed);
+                }
+
+                continue;
             }
 
             if (_options.Exits.Count == 0 && (round > 0 || _exits.Count == 0))
             {
                 try
                 {
-                    IReadOnlyList<ExitCandidate> found = await ExitDirectory.DiscoverAsync(_options.NymApi, _options.Discovery, _time, _logger, cancellationToken).ConfigureAwait(false);
+                    IReadOnlyList<ExitCandidate> found = await ExitDirectory.DiscoverAsync(_options.NymApi, _options.Discovery, _time, _logger, cancellationToken, _options.Proxy).ConfigureAwait(false);
                     lock (_gate)
                     {
                         _exits.Clear();
@@ -428,9 +526,15 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
                 catch (Exception ex) when (ex is HttpRequestException or TimeoutException or InvalidDataException or System.Text.Json.JsonException)
                 {
                     lastError = ex;
-                    _logger.LogWarning("Exit discovery failed: {Error}", ex.Message);
+                    if (_discoveryWarnings.TryAcquire(out int suppressed))
+                    {
+                        TunnelLog.DiscoveryFailed(_logger, ex.Message, suppressed);
+                    }
+
                     if (_exits.Count == 0)
                     {
+                        Fail(TunnelFailureReason.DirectoryUnavailable, ex);
+                        delay = _options.Reconnect.DelayAfter(exitRounds++);
                         continue;
                     }
                 }
@@ -444,27 +548,117 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
 
             if (exits.Length == 0)
             {
-                lastError ??= new IOException("The directory lists no usable exit.");
+                lastError = new IOException("The directory lists no usable exit.");
+                Fail(TunnelFailureReason.NoExitListed, lastError);
+                delay = _options.Reconnect.DelayAfter(exitRounds++);
                 continue;
             }
 
-            for (int i = 0; i < exits.Length; i++)
+            bool nymClientLost = false;
+            for (int i = 0; i < exits.Length && !nymClientLost; i++)
             {
                 ExitCandidate exit = exits[(startAt + i) % exits.Length];
                 try
                 {
-                    NymClientConnection connection = await EnsureConnectionAsync(cancellationToken).ConfigureAwait(false);
-                    _logger.LogDebug("Connecting to exit {Exit}.", exit);
+                    TunnelLog.ConnectingToExit(_logger, exit.ToString());
                     return await ExitSession.ConnectAsync(connection, exit, _options, Metrics, _lane, _logger, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     lastError = ex;
+                    if (connection.State != NymClientConnectionState.Connected)
+                    {
+                        // nym-client went away under the attempt: not the exit's fault.
+                        nymClientLost = true;
+                        TunnelException failure = NymClientFailure(ex, connection.HasSpokenProtocol);
+                        Fail(failure.Reason, ex);
+                        if (initial && !connection.HasSpokenProtocol)
+                        {
+                            throw failure; // accepted the WebSocket, never spoke nym-client's protocol
+                        }
+
+                        delay = NextNymClientDelay(failure.Reason, ref unreachableRounds, ref exitRounds);
+                        if (_nymClientWarnings.TryAcquire(out int suppressed))
+                        {
+                            TunnelLog.NymClientDown(_logger, failure.Reason, ex.Message, delay, suppressed);
+                        }
+
+                        break;
+                    }
+
+                    Fail(ex switch
+                    {
+                        IprConnectException => TunnelFailureReason.ExitRefused,
+                        IprVersionMismatchException => TunnelFailureReason.ProtocolVersionMismatch,
+                        _ => TunnelFailureReason.NoExitAnswered,
+                    }, ex);
                     Metrics.ExitConnectFailed();
-                    _logger.LogInformation("An exit could not be connected ({Error}); trying the next.", ex.GetType().Name);
-                    _logger.LogDebug(ex, "Exit {Exit} failed.", exit);
+                    if (_exitWarnings.TryAcquire(out int exitSuppressed))
+                    {
+                        TunnelLog.ExitFailed(_logger, ex.GetType().Name, exitSuppressed);
+                    }
+
+                    TunnelLog.ExitFailedDetail(_logger, ex, exit.ToString());
                 }
             }
+
+            if (!nymClientLost)
+            {
+                unreachableRounds = 0;
+                delay = _options.Reconnect.DelayAfter(exitRounds++);
+                if (_retryWarnings.TryAcquire(out int suppressed))
+                {
+                    TunnelLog.RetryingExits(_logger, delay, suppressed);
+                }
+            }
+        }
+    }
+
+    private static string Describe(TunnelFailureReason reason) => reason switch
+    {
+        TunnelFailureReason.NymClientUnreachable => "nothing accepted a connection at the nym-client URI (is nym-client running?)",
+        TunnelFailureReason.NymClientProtocolError => "the endpoint at the nym-client URI does not speak nym-client's WebSocket protocol",
+        TunnelFailureReason.DirectoryUnavailable => "the nym-api directory could not be read",
+        TunnelFailureReason.NoExitListed => "the directory lists no usable exit",
+        TunnelFailureReason.NoExitAnswered => "no exit answered",
+        TunnelFailureReason.ExitRefused => "the exit refused the session",
+        TunnelFailureReason.ProtocolVersionMismatch => "the exit speaks none of the offered protocol versions",
+        TunnelFailureReason.ReconnectGaveUp => "the tunnel gave up reconnecting",
+        _ => "the tunnel failed",
+    };
+
+    /// <summary>Classifies a failure to use nym-client: nothing reachable there, or something that does not speak its protocol.</summary>
+    private TunnelException NymClientFailure(Exception error, bool everSpoke)
+    {
+        bool unreachable = everSpoke;
+        for (Exception? e = error; e is not null && !unreachable; e = e.InnerException)
+        {
+            unreachable = e is SocketException or TimeoutException
+                || e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
+        }
+
+        TunnelFailureReason reason = unreachable ? TunnelFailureReason.NymClientUnreachable : TunnelFailureReason.NymClientProtocolError;
+        string detail = error is WebSocketException or TimeoutException or IOException ? $" ({error.Message})" : string.Empty;
+        return new TunnelException(reason, $"nym-client at {_options.NymClient}: {Describe(reason)}{detail}", error);
+    }
+
+    private TimeSpan NextNymClientDelay(TunnelFailureReason reason, ref int unreachableRounds, ref int exitRounds)
+    {
+        if (reason != TunnelFailureReason.NymClientUnreachable)
+        {
+            // Accepted the connection but garbled it: back off as for a dead exit, never a storm.
+            return _options.Reconnect.DelayAfter(exitRounds++);
+        }
+
+        TimeSpan delay = _options.Reconnect.DelayAfter(unreachableRounds++);
+        return delay < _options.Reconnect.NymClientRetryDelay ? delay : _options.Reconnect.NymClientRetryDelay;
+    }
+
+    private void Fail(TunnelFailureReason reason, Exception cause)
+    {
+        lock (_gate)
+        {
+            _lastFailure = (reason, cause);
         }
     }
 
@@ -492,6 +686,8 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
             Endpoint = _options.NymClient,
             ConnectTimeout = _options.NymClientConnectTimeout,
             MaxReconnectAttempts = 5,
+            Proxy = _options.Proxy,
+            LogLimits = _nymClientLogLimits,
         };
         NymClientConnection connection = await NymClientConnection.ConnectAsync(options, _time, _loggerFactory.CreateLogger("Smolmix.NymClient"), cancellationToken).ConfigureAwait(false);
         lock (_gate)
@@ -534,8 +730,8 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
             _version = session.Session.Version;
         }
 
-        _logger.LogInformation("Tunnel ready: protocol v{Version}, MTU {Mtu}.", session.Session.Version, mtu);
-        _logger.LogDebug("Exit {Exit}, addresses {Ipv4} / {Ipv6}.", session.Exit, session.LocalIpv4, session.LocalIpv6);
+        TunnelLog.Ready(_logger, session.Session.Version, mtu);
+        TunnelLog.ReadyDetail(_logger, session.Exit.ToString(), session.LocalIpv4, session.LocalIpv6);
         SetState(TunnelState.Ready, "connected", null);
     }
 
@@ -553,7 +749,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
                 }
 
                 SessionLoss loss = await SessionWatchdog.RunAsync(path.Session, path.Device, _options, _logger, lifetime).ConfigureAwait(false);
-                _logger.LogWarning("The session was lost: {Reason}.", loss.Reason);
+                TunnelLog.SessionLost(_logger, loss.Reason);
                 lock (_gate)
                 {
                     _path = null;
@@ -563,7 +759,13 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
                 await TearDownAsync(path).ConfigureAwait(false);
                 if (!_options.Reconnect.Enabled)
                 {
-                    SetState(TunnelState.Failed, "reconnection is disabled", loss.Error);
+                    var disabled = new TunnelException(TunnelFailureReason.ReconnectGaveUp, "The session was lost and reconnection is disabled: " + loss.Reason + ".", loss.Error);
+                    lock (_gate)
+                    {
+                        _failure = disabled;
+                    }
+
+                    SetState(TunnelState.Failed, "reconnection is disabled", disabled);
                     return;
                 }
 
@@ -579,9 +781,14 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
                 {
                     session = await EstablishAsync(next, initial: false, lifetime).ConfigureAwait(false);
                 }
-                catch (IOException ex)
+                catch (TunnelException ex)
                 {
-                    _logger.LogError("The tunnel gave up reconnecting: {Error}", ex.Message);
+                    TunnelLog.GaveUp(_logger, ex.Message);
+                    lock (_gate)
+                    {
+                        _failure = ex;
+                    }
+
                     SetState(TunnelState.Failed, ex.Message, ex);
                     return;
                 }
@@ -595,7 +802,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "The tunnel supervisor failed.");
+            TunnelLog.SupervisorFailed(_logger, ex);
             SetState(TunnelState.Failed, "internal error: " + ex.Message, ex);
         }
     }
@@ -626,7 +833,7 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
             }
             else if (state is TunnelState.Failed or TunnelState.Closed)
             {
-                _ready.TrySetException(new IOException($"The tunnel is {state}."));
+                _ready.TrySetException(new TunnelException(TunnelFailureReason.ReconnectGaveUp, $"The tunnel is {state}."));
                 _ = _ready.Task.Exception; // observed: waiters re-check the state
             }
             else if (_ready.Task.IsCompleted)
@@ -635,14 +842,14 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
             }
         }
 
-        _logger.LogInformation("Tunnel state {Previous} -> {State} ({Reason}).", previous, state, reason);
+        TunnelLog.StateChanged(_logger, previous, state, reason);
         try
         {
             StateChanged?.Invoke(this, new TunnelStateChangedEventArgs(previous, state, reason, error));
         }
         catch (Exception ex)
         {
-            _logger.LogWarning(ex, "A StateChanged handler threw.");
+            TunnelLog.HandlerThrew(_logger, ex);
         }
     }
 

@@ -27,6 +27,14 @@ public sealed class TunnelOptions
     /// <summary>The nym-api directory used for discovery (default mainnet).</summary>
     public Uri NymApi { get; set; } = DefaultNymApi;
 
+    /// <summary>
+    /// The proxy for the tunnel's own connections: the WebSocket to nym-client and the nym-api
+    /// directory queries. Null (default): no proxy at all. The tunnel never follows HTTP_PROXY,
+    /// HTTPS_PROXY, ALL_PROXY or a system proxy on its own; a connection goes through a proxy only
+    /// when one is named here.
+    /// </summary>
+    public System.Net.IWebProxy? Proxy { get; set; }
+
     /// <summary>Discovery settings (used when <see cref="Exits"/> is empty).</summary>
     public ExitDiscoveryOptions Discovery { get; set; } = new();
 

@@ -18,9 +18,11 @@ internal sealed class FakeNymClientServer : IAsyncDisposable
 {
     private const string WebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    private readonly System.Net.Sockets.TcpListener _listener;
+    private System.Net.Sockets.TcpListener _listener;
     private readonly CancellationTokenSource _cts = new();
-    private readonly Task _acceptLoop;
+    private Task _acceptLoop;
+    private int _upgrades;
+    private volatile bool _paused;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Lock _gate = new();
     private readonly List<Task> _connections = [];
@@ -49,6 +51,28 @@ internal sealed class FakeNymClientServer : IAsyncDisposable
     public bool AnswerSelfAddress { get; set; } = true;
 
     public ulong LaneQueueLength { get; set; }
+
+    /// <summary>When set, the WebSocket upgrade completes and then the server sends invalid framing and hangs up (a misbehaving endpoint).</summary>
+    public bool SendGarbageAfterUpgrade { get; set; }
+
+    /// <summary>How many WebSocket upgrades were completed (including garbage ones).</summary>
+    public int Upgrades => Volatile.Read(ref _upgrades);
+
+    /// <summary>Stops listening: connects are refused (ECONNREFUSED), as when nym-client is not running.</summary>
+    public void StopListening()
+    {
+        _paused = true;
+        _listener.Stop();
+    }
+
+    /// <summary>Listens again on the same port.</summary>
+    public void ResumeListening()
+    {
+        _listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, Endpoint.Port); // same port (a restarted listener would pick a new ephemeral one)
+        _listener.Start();
+        _paused = false;
+        _acceptLoop = AcceptLoopAsync();
+    }
 
     /// <summary>When set, upgrade requests are refused with HTTP 503.</summary>
     public bool RejectConnections { get; set; }
@@ -140,7 +164,16 @@ internal sealed class FakeNymClientServer : IAsyncDisposable
     {
         while (!_cts.IsCancellationRequested)
         {
-            TcpClient client = await _listener.AcceptTcpClientAsync(_cts.Token);
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_cts.Token);
+            }
+            catch (Exception ex) when (_paused && ex is SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
             lock (_gate)
             {
                 _connections.Add(ServeAsync(client));
@@ -170,6 +203,13 @@ internal sealed class FakeNymClientServer : IAsyncDisposable
                 string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + WebSocketGuid)));
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(
                     $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), _cts.Token);
+                Interlocked.Increment(ref _upgrades);
+                if (SendGarbageAfterUpgrade)
+                {
+                    // Reserved bits and a reserved opcode: not a valid WebSocket frame.
+                    await stream.WriteAsync(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, _cts.Token);
+                    return;
+                }
 
                 using WebSocket socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
                 TaskCompletionSource connected;

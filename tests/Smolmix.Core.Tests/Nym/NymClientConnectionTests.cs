@@ -265,6 +265,7 @@ public sealed class NymClientConnectionTests
         var options = server.Options() with { ReconnectInitialDelay = TimeSpan.FromSeconds(30), ReconnectMaxDelay = TimeSpan.FromSeconds(60) };
         await using var connection = await NymClientConnection.ConnectAsync(options, time);
         await server.WaitForConnectionsAsync(1);
+        await connection.GetSelfAddressAsync(); // a well-formed answer: a healthy socket, so the backoff starts at its initial delay
         server.DropConnection();
         await WaitUntil(() => connection.State == NymClientConnectionState.Reconnecting);
         await time.WaitForArmedTimerAsync(TimeSpan.FromSeconds(30), Bound); // the backoff delay, on the fake clock
@@ -272,6 +273,37 @@ public sealed class NymClientConnectionTests
         time.Advance(TimeSpan.FromSeconds(30));
         await server.WaitForConnectionsAsync(2);
         await WaitUntil(() => connection.State == NymClientConnectionState.Connected);
+    }
+
+    [Fact]
+    public async Task ASocketThatNeverCarriesAWellFormedMessageDoesNotResetTheBackoff()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = new FakeNymClientServer { SendGarbageAfterUpgrade = true };
+        var options = server.Options() with { ReconnectInitialDelay = TimeSpan.FromSeconds(1), ReconnectMaxDelay = TimeSpan.FromSeconds(60) };
+        await using var connection = await NymClientConnection.ConnectAsync(options, time);
+        var upgradesAt = new List<TimeSpan>();
+        DateTimeOffset start = time.GetUtcNow();
+        int seen = server.Upgrades;
+        for (int step = 0; step < 1200 && upgradesAt.Count < 5; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(2);
+            if (server.Upgrades > seen)
+            {
+                seen = server.Upgrades;
+                upgradesAt.Add(time.GetUtcNow() - start);
+            }
+        }
+
+        // Each upgrade is followed by garbage: the waits double (2 s, 4 s, 8 s, ...) instead of restarting at 1 s.
+        Assert.True(upgradesAt.Count >= 4, $"upgrades at {string.Join(", ", upgradesAt)}");
+        for (int i = 2; i < upgradesAt.Count; i++)
+        {
+            Assert.True(upgradesAt[i] - upgradesAt[i - 1] > upgradesAt[i - 1] - upgradesAt[i - 2], $"upgrades at {string.Join(", ", upgradesAt)}");
+        }
+
+        Assert.False(connection.HasSpokenProtocol);
     }
 
     internal static async Task WaitUntil(Func<bool> condition)

@@ -130,6 +130,8 @@ public sealed class DiscoveryTests
         options.NymApi = new Uri("http://127.0.0.1:9/api/");
         options.ConnectTimeout = TimeSpan.FromSeconds(3);
         options.Reconnect.InitialDelay = TimeSpan.FromMilliseconds(100);
-        await Assert.ThrowsAsync<TimeoutException>(() => Smolmix.Tunnel.ConnectAsync(options));
+        TunnelException failure = await Assert.ThrowsAsync<TunnelException>(() => Smolmix.Tunnel.ConnectAsync(options));
+        Assert.Equal(TunnelFailureReason.DirectoryUnavailable, failure.Reason);
+        Assert.IsType<HttpRequestException>(failure.InnerException);
     }
 }

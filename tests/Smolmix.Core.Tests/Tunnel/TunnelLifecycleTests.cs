@@ -130,9 +130,12 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
         await time.DriveUntilAsync(() => tunnel.State == TunnelState.Failed, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(2));
         Assert.Equal([TunnelState.Reconnecting, TunnelState.Failed], changes.Select(c => c.State));
         Assert.NotNull(changes.Last().Exception);
-        await Assert.ThrowsAsync<IOException>(() => tunnel.ConnectTcpAsync(Server));
+        TunnelException failure = await Assert.ThrowsAsync<TunnelException>(() => tunnel.ConnectTcpAsync(Server));
+        Assert.Equal(TunnelFailureReason.ReconnectGaveUp, failure.Reason);
+        Assert.NotNull(failure.InnerException);
+        Assert.IsType<TunnelException>(changes.Last().Exception);
         Assert.Throws<InvalidOperationException>(() => tunnel.BindUdp());
-        await Assert.ThrowsAsync<IOException>(() => tunnel.BindUdpAsync().AsTask());
+        await Assert.ThrowsAsync<TunnelException>(() => tunnel.BindUdpAsync().AsTask());
     }
 
     [Fact]
@@ -230,7 +233,10 @@ public sealed class TunnelLifecycleTests(ITestOutputHelper output)
         TunnelOptions options = net.Options(dead);
         options.ConnectTimeout = TimeSpan.FromSeconds(30);
         Task<Smolmix.Tunnel> connecting = Smolmix.Tunnel.ConnectAsync(options);
-        await Assert.ThrowsAsync<TimeoutException>(() => time.DriveAsync(connecting, TimeSpan.FromMilliseconds(100)));
+        TunnelException failure = await Assert.ThrowsAsync<TunnelException>(() => time.DriveAsync(connecting, TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(TunnelFailureReason.NoExitAnswered, failure.Reason);
+        Assert.IsType<TimeoutException>(failure.InnerException); // the exit's: no version answered
+        output.WriteLine($"A dead exit: {failure.Reason}: {failure.Message}");
     }
 
     private static async Task EchoAsync(FakeTimeProvider time, TcpStream stream, string text, CancellationToken cancellationToken)
