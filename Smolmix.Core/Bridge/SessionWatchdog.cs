@@ -38,7 +38,7 @@ internal static class SessionWatchdog
             await next.ConfigureAwait(false);
             if (liveness.SinceLastSent >= options.KeepAliveInterval && device.TrySendKeepAlive())
             {
-                logger.LogDebug("Sent a keepalive to the exit.");
+                BridgeLog.KeepaliveSent(logger);
             }
 
             TimeSpan unanswered = liveness.Unanswered;
@@ -52,7 +52,7 @@ internal static class SessionWatchdog
                 if (!probed)
                 {
                     probed = true;
-                    logger.LogDebug("The exit has not answered for {Seconds:0.#} s; probing.", unanswered.TotalSeconds);
+                    BridgeLog.Probing(logger, unanswered.TotalSeconds);
                     device.TrySendKeepAlive();
                     _ = PingQuietlyAsync(session, logger, cancellationToken);
                 }
@@ -74,11 +74,11 @@ internal static class SessionWatchdog
         try
         {
             TimeSpan rtt = await session.PingAsync(cancellationToken).ConfigureAwait(false);
-            logger.LogDebug("The exit answered a probe ping in {Rtt}.", rtt);
+            BridgeLog.ProbeAnswered(logger, rtt);
         }
         catch (Exception ex)
         {
-            logger.LogDebug(ex, "A probe ping failed.");
+            BridgeLog.ProbeFailed(logger, ex);
         }
     }
 }

@@ -28,7 +28,7 @@ internal static class ExitDirectory
             await Task.WhenAll(described, skimmed).ConfigureAwait(false);
             Func<double> random = options.RandomSeed is int seed ? new Random(seed).NextDouble : CryptoUniform;
             IReadOnlyList<ExitCandidate> exits = Select(await described.ConfigureAwait(false), await skimmed.ConfigureAwait(false), options, random);
-            logger.LogInformation("Discovered {Count} usable exits.", exits.Count);
+            DiscoveryLog.Discovered(logger, exits.Count);
             return exits;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

@@ -179,6 +179,6 @@ internal sealed class NymApiClient : IDisposable
             }
         }
 
-        _logger.LogDebug("Stopped reading {Path} after {Pages} pages.", path, _maxPages);
+        DiscoveryLog.PagesCapped(_logger, path, _maxPages);
     }
 }

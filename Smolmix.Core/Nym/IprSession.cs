@@ -219,7 +219,7 @@ internal sealed class IprSession : IAsyncDisposable
             IprResponse response = await RequestAsync(new IprDisconnectRequest(_version, id, NymTimestamp.UtcNow(_time)), _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
             if (response is IprDisconnectResponse { Failure: { } failure })
             {
-                _logger.LogInformation("The exit answered the disconnect with {Failure}.", failure);
+                IprSessionLog.DisconnectAnswered(_logger, failure);
             }
         }
         finally
@@ -244,7 +244,7 @@ internal sealed class IprSession : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _logger.LogWarning("The IPR session's receive loop did not stop in time.");
+            IprSessionLog.ReceiveLoopStuck(_logger);
         }
     }
 
@@ -286,7 +286,7 @@ internal sealed class IprSession : IAsyncDisposable
             }
             catch (TimeoutException)
             {
-                _logger.LogInformation("No v{Version} connect reply within {Timeout}; trying the next version.", version, timeout);
+                IprSessionLog.VersionTimedOut(_logger, version, timeout);
                 continue;
             }
 
@@ -306,14 +306,14 @@ internal sealed class IprSession : IAsyncDisposable
                         }
                     }
 
-                    _logger.LogInformation("Connected to the exit with v{Version}, MTU {Mtu}.", version, Mtu);
-                    _logger.LogDebug("Exit {Exit} allocated {Ipv4} / {Ipv6}.", Exit, success.Ipv4, success.Ipv6);
+                    IprSessionLog.Connected(_logger, version, Mtu);
+                    IprSessionLog.Allocated(_logger, Exit, success.Ipv4, success.Ipv6);
                     return;
                 case IprConnectFailure failure:
                     throw new IprConnectException(failure.Reason, failure.Detail);
                 case IprInfoResponse info:
                     mismatch = info.Reply as IprInfoVersionMismatch ?? mismatch;
-                    _logger.LogInformation("The exit answered the v{Version} connect with {Info}; trying the next version.", version, info.Reply.GetType().Name);
+                    IprSessionLog.VersionRefused(_logger, version, info.Reply.GetType().Name);
                     continue;
                 default:
                     throw new NymProtocolException($"Unexpected reply to a connect: {response.GetType().Name}.");
@@ -430,7 +430,7 @@ internal sealed class IprSession : IAsyncDisposable
 
         if (failure is not null)
         {
-            _logger.LogWarning(failure, "The IPR session lost its nym-client connection.");
+            IprSessionLog.ConnectionLost(_logger, failure);
             EndSession(failure);
         }
     }
@@ -447,13 +447,13 @@ internal sealed class IprSession : IAsyncDisposable
         }
         catch (NymProtocolException ex)
         {
-            _logger.LogDebug(ex, "Ignoring a message that is not a valid IPR response.");
+            IprSessionLog.InvalidResponse(_logger, ex);
             return;
         }
 
         if (envelope.StreamId is { } stream && stream != _streamId)
         {
-            _logger.LogDebug("Ignoring a frame for stream {Stream:x16}.", stream);
+            IprSessionLog.ForeignStream(_logger, stream);
             return;
         }
 
@@ -467,7 +467,7 @@ internal sealed class IprSession : IAsyncDisposable
             }
             else
             {
-                _logger.LogDebug("Ignoring a v{Got} reply to a v{Expected} request.", response.Version, pending.Version);
+                IprSessionLog.VersionMismatch(_logger, response.Version, pending.Version);
             }
 
             return;
@@ -483,7 +483,7 @@ internal sealed class IprSession : IAsyncDisposable
 
         if (!established || response.Version != version)
         {
-            _logger.LogDebug("Ignoring a v{Version} {Type} outside the session.", response.Version, response.GetType().Name);
+            IprSessionLog.OutsideSession(_logger, response.Version, response.GetType().Name);
             return;
         }
 
@@ -499,12 +499,12 @@ internal sealed class IprSession : IAsyncDisposable
 
                 if (reader.IsTruncated)
                 {
-                    _logger.LogDebug("A bundle from the exit ended with a truncated record.");
+                    IprSessionLog.TruncatedBundle(_logger);
                 }
 
                 break;
             case IprUnrequestedDisconnect disconnect:
-                _logger.LogWarning("The exit ended the session: {Reason} {Detail}", disconnect.Reason, disconnect.Detail);
+                IprSessionLog.SessionEnded(_logger, disconnect.Reason, disconnect.Detail);
                 EndSession(new IOException($"The IP packet router ended the session: {disconnect.Reason}."));
                 break;
             case IprDisconnectResponse:
@@ -512,12 +512,12 @@ internal sealed class IprSession : IAsyncDisposable
                 break;
             case IprInfoResponse info:
                 // The reply may name a destination (exit-policy denials): only its kind above Debug.
-                _logger.Log(info.Level == IprInfoLevel.Info ? LogLevel.Information : LogLevel.Warning, "The exit reports {Kind}.", info.Reply.GetType().Name);
-                _logger.LogDebug("The exit reports {Reply}.", info.Reply);
+                IprSessionLog.Notice(_logger, info.Level == IprInfoLevel.Info ? LogLevel.Information : LogLevel.Warning, info.Reply.GetType().Name);
+                IprSessionLog.NoticeDetail(_logger, info.Reply);
                 _notices.Writer.TryWrite(info);
                 break;
             default:
-                _logger.LogDebug("Ignoring an unsolicited {Type}.", response.GetType().Name);
+                IprSessionLog.Unsolicited(_logger, response.GetType().Name);
                 break;
         }
     }

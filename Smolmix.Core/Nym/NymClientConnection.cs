@@ -281,7 +281,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
             }
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
             {
-                _logger.LogDebug(ex, "Closing the nym-client WebSocket did not complete cleanly.");
+                NymClientLog.CloseUnclean(_logger, ex);
             }
         }
 
@@ -427,7 +427,7 @@ internal sealed class NymClientConnection : IAsyncDisposable
                 ValueWebSocketReceiveResult result = await socket.ReceiveAsync(chunk.AsMemory(), cancellationToken).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    _logger.LogDebug("nym-client closed the WebSocket ({Status}).", socket.CloseStatus);
+                    NymClientLog.ClosedByPeer(_logger, socket.CloseStatus);
                     return;
                 }
 

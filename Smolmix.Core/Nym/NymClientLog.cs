@@ -37,4 +37,10 @@ internal static partial class NymClientLog
 
     [LoggerMessage(EventId = 1111, Level = LogLevel.Debug, Message = "Sending to nym-client failed; waiting for the connection to come back.")]
     public static partial void SendFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Debug, Message = "Closing the nym-client WebSocket did not complete cleanly.")]
+    public static partial void CloseUnclean(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1113, Level = LogLevel.Debug, Message = "nym-client closed the WebSocket ({Status}).")]
+    public static partial void ClosedByPeer(ILogger logger, System.Net.WebSockets.WebSocketCloseStatus? status);
 }

@@ -139,7 +139,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
         catch (Exception ex)
         {
             // ObjectDisposedException (the device was disposed under the stack) or a device failure.
-            _log.LogDebug(ex, "Device read loop ended");
+            StackLog.ReadLoopEnded(_log, ex);
             OnDeviceClosed(ex);
         }
     }
@@ -158,7 +158,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
             return;
         }
         Metrics.DeviceClosed();
-        _log.LogWarning(cause, "The packet device closed; failing every socket on the stack");
+        StackLog.DeviceClosed(_log, cause);
         lock (Sync)
         {
             foreach (var c in _tcp.Values.ToArray())
@@ -187,7 +187,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
             {
                 // Defensive: a parser bug must never take the stack down. Count and move on.
                 Metrics.Drop(DropReason.BadLength);
-                _log.LogDebug(ex, "Packet processing failed");
+                StackLog.ProcessingFailed(_log, ex);
             }
         }
     }
@@ -218,7 +218,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
     internal void OnDeviceWriteFailed(Exception ex)
     {
         Metrics.DeviceWriteFailed();
-        _log.LogDebug(ex, "Device write loop ended");
+        StackLog.WriteLoopEnded(_log, ex);
         OnDeviceClosed(ex);
     }
 
@@ -263,7 +263,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
             }
             catch (TimeoutException)
             {
-                _log.LogDebug("Device read loop did not stop within 5 s");
+                StackLog.ReadLoopStuck(_log);
             }
         }
         if (_pump is not null)

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Smolmix.Bridge;
+
+/// <summary>Log events of the session watchdog (event ids 1401–1499; see docs/DIAGNOSTICS.md).</summary>
+internal static partial class BridgeLog
+{
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Debug, Message = "Sent a keepalive to the exit.")]
+    public static partial void KeepaliveSent(ILogger logger);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Debug, Message = "The exit has not answered for {Seconds:0.#} s; probing.")]
+    public static partial void Probing(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Debug, Message = "The exit answered a probe ping in {Rtt}.")]
+    public static partial void ProbeAnswered(ILogger logger, TimeSpan rtt);
+
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Debug, Message = "A probe ping failed.")]
+    public static partial void ProbeFailed(ILogger logger, Exception exception);
+}
