@@ -291,6 +291,7 @@ public static class DevnetPathBenchmark
             private readonly long _replies = session.Tunnel.Metrics.RepliesReceived;
             private readonly long _retransmits = session.Tunnel.StackMetrics?.TcpRetransmits ?? 0;
             private readonly long _drops = session.Tunnel.Metrics.PacketsDropped;
+            private readonly long _timeouts = session.Tunnel.StackMetrics?.TcpTimeouts ?? 0;
 
             public Transfer Finish(long bytes, double seconds)
             {
@@ -300,7 +301,7 @@ public static class DevnetPathBenchmark
                 long reply = t.ReplySphinxPacketsReceived - _reply;
                 string counters = string.Create(CultureInfo.InvariantCulture,
                     $"[client: {t.MessagesSent - _messages} messages / {forward} Sphinx packets sent, {t.RepliesReceived - _replies} replies / {reply} packets received, "
-                    + $"{(session.Tunnel.StackMetrics?.TcpRetransmits ?? 0) - _retransmits} TCP retransmits, {t.PacketsDropped - _drops} tunnel drops; "
+                    + $"{(session.Tunnel.StackMetrics?.TcpRetransmits ?? 0) - _retransmits} TCP retransmits ({(session.Tunnel.StackMetrics?.TcpTimeouts ?? 0) - _timeouts} RTOs), {t.PacketsDropped - _drops} tunnel drops; "
                     + $"devnet: {m.MessagesSent - _mixnet.MessagesSent} messages, {m.PacketsSent - _mixnet.PacketsSent} packets, {m.SurbRequests - _mixnet.SurbRequests} SURB requests, "
                     + $"{m.RepliesDeferred - _mixnet.RepliesDeferred} replies deferred, queueing {m.QueueingDelay}]");
                 return new Transfer(bytes, seconds, forward, reply, counters);
