@@ -20,7 +20,7 @@ namespace Smolmix.Benchmarks;
 /// </summary>
 public static class DevnetPathBenchmark
 {
-    private const string Usage = "devnet-path [--preset instant|nym|all (all)] [--instant-mib N (16)] [--nym-mib N (4)] [--samples N (20)] [--seed N (1)] [--path-model true|false] [--bundle N] [--flush-ms N] [--queue-limit N] [--exit-buffer-ms N]";
+    private const string Usage = "devnet-path [--preset instant|nym|all (all)] [--instant-mib N (16)] [--nym-mib N (4)] [--samples N (20)] [--seed N (1)] [--path-model true|false] [--bundle N] [--flush-ms N] [--queue-limit N] [--exit-buffer-ms N] [--surb-high N]";
     private const byte Upload = (byte)'U';
     private const byte Download = (byte)'D';
     private const byte RequestResponse = (byte)'R';
@@ -47,6 +47,7 @@ public static class DevnetPathBenchmark
                 "--flush-ms" => int.TryParse(value, out int flush) && Set(() => tunnelOptions.Bundling.FlushDelay = TimeSpan.FromMilliseconds(flush)),
                 "--queue-limit" => int.TryParse(value, out int limit) && Set(() => tunnelOptions.Bundling.NymClientQueueLimit = limit),
                 "--exit-buffer-ms" => int.TryParse(value, out int buffer) && Set(() => tunnelOptions.ExitBufferTimeoutMs = buffer),
+                "--surb-high" => int.TryParse(value, out int high) && Set(() => tunnelOptions.Surbs.HighWatermark = high),
                 _ => false,
             };
             if (!ok)
