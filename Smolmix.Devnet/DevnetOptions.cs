@@ -67,7 +67,11 @@ public sealed class DevnetOptions
     /// <summary>Userspace NAT only: how long an idle UDP flow keeps its host socket (default 60 s).</summary>
     public TimeSpan UdpFlowIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Userspace NAT only: how long a host TCP connect may take before the client's SYN is dropped (default 10 s).</summary>
+    /// <summary>
+    /// Userspace NAT only: how long a host TCP connect may take before the client's SYN is dropped
+    /// (default 10 s), and how long the client then has to complete its handshake before the host
+    /// connection is closed again.
+    /// </summary>
     public TimeSpan HostConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The exit drops a client after this long without data packets (60 s on the real exit).</summary>

@@ -116,6 +116,10 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
             return;
         }
 
+        // The length seen last was reported when a message was queued; packets may have left since.
+        // Ask once before waiting (a local round trip), so a queue that has already drained costs no
+        // poll interval.
+        queued = await _connection.GetLaneQueueLengthAsync(_lane, cancellationToken).ConfigureAwait(false);
         while (queued > (ulong)(limit / 2))
         {
             await Task.Delay(_options.Bundling.NymClientQueuePollInterval, _time, cancellationToken).ConfigureAwait(false);

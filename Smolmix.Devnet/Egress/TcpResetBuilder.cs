@@ -12,9 +12,28 @@ internal static class TcpResetBuilder
     /// </summary>
     public static bool TryReadSyn(ReadOnlySpan<byte> packet, out IpAddr source, out ushort sourcePort, out IpAddr destination, out ushort destinationPort, out uint acknowledge)
     {
+        if (TryReadTcp(packet, out source, out sourcePort, out destination, out destinationPort, out TcpFlags flags, out uint sequence, out int payload)
+            && (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn)
+        {
+            acknowledge = sequence + 1 + (uint)payload;
+            return true;
+        }
+
+        acknowledge = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// Reads the addresses, ports, flags, sequence number and payload length of a TCP segment in an
+    /// unfragmented IPv4 or IPv6 packet; false for anything else.
+    /// </summary>
+    public static bool TryReadTcp(ReadOnlySpan<byte> packet, out IpAddr source, out ushort sourcePort, out IpAddr destination, out ushort destinationPort, out TcpFlags flags, out uint sequence, out int payload)
+    {
         source = destination = default;
         sourcePort = destinationPort = 0;
-        acknowledge = 0;
+        flags = default;
+        sequence = 0;
+        payload = 0;
         ReadOnlySpan<byte> segment;
         if (packet.Length >= 20 && packet[0] >> 4 == 4)
         {
@@ -48,17 +67,12 @@ internal static class TcpResetBuilder
             return false;
         }
 
-        var flags = (TcpFlags)segment[13];
-        if ((flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) != TcpFlags.Syn)
-        {
-            return false;
-        }
-
+        flags = (TcpFlags)segment[13];
         int headerLength = (segment[12] >> 4) * 4;
-        int payload = Math.Max(0, segment.Length - headerLength);
+        payload = Math.Max(0, segment.Length - headerLength);
         sourcePort = BinaryPrimitives.ReadUInt16BigEndian(segment);
         destinationPort = BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(2));
-        acknowledge = BinaryPrimitives.ReadUInt32BigEndian(segment.Slice(4)) + 1 + (uint)payload;
+        sequence = BinaryPrimitives.ReadUInt32BigEndian(segment.Slice(4));
         return true;
     }
 

@@ -19,6 +19,9 @@ namespace Smolmix.Devnet.Egress;
 /// A client's SYN is held until the host connect settles, so a refused connect is answered with a
 /// RST|ACK — the client sees ConnectionRefused, as behind a kernel exit — and only connects that
 /// succeed reach the stack. A connect that times out or fails otherwise drops the SYN.
+/// A host connection whose client never completes the handshake — the client resets it (a
+/// cancelled connect answers the SYN|ACK with a RST) or stays silent for the host connect timeout —
+/// is closed with a reset, so cancelled connects leave nothing open at the host.
 /// </remarks>
 internal sealed class UserspaceNatEgress : IPacketDevice
 {
@@ -44,7 +47,7 @@ internal sealed class UserspaceNatEgress : IPacketDevice
     private readonly Lock _gate = new();
     private readonly Dictionary<FlowKey, byte[]> _pendingSyns = [];
     private readonly HashSet<FlowKey> _established = [];
-    private readonly Dictionary<FlowKey, Socket> _ready = [];
+    private readonly Dictionary<FlowKey, Handoff> _ready = [];
     private readonly Dictionary<FlowKey, UdpFlow> _udpFlows = [];
     private readonly ConcurrentDictionary<Task, bool> _tasks = new();
     private readonly Channel<byte[]> _toExit = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -53,6 +56,7 @@ internal sealed class UserspaceNatEgress : IPacketDevice
     private readonly ITimer _udpSweep;
     private long _refused;
     private long _relayed;
+    private long _abandoned;
     private int _disposed;
 
     private UserspaceNatEgress(IPacketDevice exitSide, IPacketDevice stackSide, NetStack stack, EgressTargetMap targets, TimeProvider time, TimeSpan connectTimeout, TimeSpan udpIdle, ILogger logger)
@@ -83,6 +87,21 @@ internal sealed class UserspaceNatEgress : IPacketDevice
 
     /// <summary>TCP connections relayed so far.</summary>
     public long RelayedConnections => Interlocked.Read(ref _relayed);
+
+    /// <summary>Host connections closed because the client's handshake was reset or never completed.</summary>
+    public long AbandonedHandshakes => Interlocked.Read(ref _abandoned);
+
+    /// <summary>Host connections waiting for their client's handshake to complete.</summary>
+    public int PendingHandshakes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _ready.Count + _pendingSyns.Count;
+            }
+        }
+    }
 
     /// <summary>UDP flows open now.</summary>
     public int UdpFlows
@@ -136,9 +155,16 @@ internal sealed class UserspaceNatEgress : IPacketDevice
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (TcpResetBuilder.TryReadSyn(packet.Span, out IpAddr source, out ushort sourcePort, out IpAddr destination, out ushort destinationPort, out _))
+        if (!TcpResetBuilder.TryReadTcp(packet.Span, out IpAddr source, out ushort sourcePort, out IpAddr destination, out ushort destinationPort, out TcpFlags flags, out _, out _)
+            || (flags & (TcpFlags.Syn | TcpFlags.Rst)) == 0)
         {
-            var key = new FlowKey(new IPEndPoint(source.ToIPAddress(), sourcePort), new IPEndPoint(destination.ToIPAddress(), destinationPort));
+            await WriteToStackAsync(packet, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var key = new FlowKey(new IPEndPoint(source.ToIPAddress(), sourcePort), new IPEndPoint(destination.ToIPAddress(), destinationPort));
+        if ((flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn)
+        {
             lock (_gate)
             {
                 if (!_established.Contains(key))
@@ -156,6 +182,18 @@ internal sealed class UserspaceNatEgress : IPacketDevice
         }
 
         await WriteToStackAsync(packet, cancellationToken).ConfigureAwait(false);
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            // A reset before the stack accepted the connection ends the handshake: the host
+            // connection made for it will never be relayed. A reset while the host connect is still
+            // under way drops the held SYN, so the connect's socket is closed when it settles.
+            lock (_gate)
+            {
+                _pendingSyns.Remove(key);
+            }
+
+            Abandon(key, null, "reset by the client");
+        }
     }
 
     /// <inheritdoc />
@@ -188,9 +226,10 @@ internal sealed class UserspaceNatEgress : IPacketDevice
         _udp.Dispose();
         lock (_gate)
         {
-            foreach (Socket socket in _ready.Values)
+            foreach (Handoff handoff in _ready.Values)
             {
-                socket.Dispose();
+                handoff.Deadline.Dispose();
+                handoff.Socket.Dispose();
             }
 
             foreach (UdpFlow flow in _udpFlows.Values)
@@ -296,7 +335,8 @@ internal sealed class UserspaceNatEgress : IPacketDevice
             if (error == SocketError.Success && syn is not null && Volatile.Read(ref _disposed) == 0)
             {
                 _established.Add(key);
-                _ready[key] = socket!;
+                // The client has the host connect timeout again to complete its handshake.
+                _ready[key] = new Handoff(this, key, socket!, _connectTimeout);
             }
         }
 
@@ -343,13 +383,14 @@ internal sealed class UserspaceNatEgress : IPacketDevice
             {
                 TcpStream stream = await _listener.AcceptAsync(_lifetime.Token).ConfigureAwait(false);
                 var key = new FlowKey(stream.RemoteEndPoint, stream.LocalEndPoint);
-                Socket? host;
+                Handoff? handoff;
                 lock (_gate)
                 {
-                    _ready.Remove(key, out host);
+                    _ready.Remove(key, out handoff);
                 }
 
-                Track(RelayAsync(key, stream, host));
+                handoff?.Deadline.Dispose();
+                Track(RelayAsync(key, stream, handoff?.Socket));
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
@@ -397,6 +438,38 @@ internal sealed class UserspaceNatEgress : IPacketDevice
                 _established.Remove(key);
             }
         }
+    }
+
+    /// <summary>
+    /// Closes (with a reset) the host connection made for a handshake the stack has not accepted yet;
+    /// nothing when the stack accepted it meanwhile (the relay owns the socket then).
+    /// </summary>
+    private void Abandon(FlowKey key, Handoff? expected, string why)
+    {
+        Handoff? handoff;
+        lock (_gate)
+        {
+            if (!_ready.TryGetValue(key, out handoff) || (expected is not null && !ReferenceEquals(handoff, expected)))
+            {
+                return;
+            }
+
+            _ready.Remove(key);
+            _established.Remove(key);
+        }
+
+        Interlocked.Increment(ref _abandoned);
+        _logger.LogDebug("Host connection for {Client} to {Destination} closed: {Reason}.", key.Client, key.Destination, why);
+        handoff.Deadline.Dispose();
+        try
+        {
+            handoff.Socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+
+        handoff.Socket.Dispose();
     }
 
     private async Task UdpLoopAsync()
@@ -516,5 +589,33 @@ internal sealed class UserspaceNatEgress : IPacketDevice
                 flow.Dispose();
             }
         }
+    }
+
+    /// <summary>A host connection waiting for its client's handshake, and the deadline that closes it.</summary>
+    private sealed class Handoff
+    {
+        public Handoff(UserspaceNatEgress owner, FlowKey key, Socket socket, TimeSpan timeout)
+        {
+            Socket = socket;
+            Deadline = owner._time.CreateTimer(
+                static s =>
+                {
+                    var h = (Handoff)s!;
+                    h._owner.Abandon(h._key, h, "handshake not completed in time");
+                },
+                this,
+                Timeout.InfiniteTimeSpan,
+                Timeout.InfiniteTimeSpan);
+            _owner = owner;
+            _key = key;
+            Deadline.Change(timeout, Timeout.InfiniteTimeSpan);
+        }
+
+        private readonly UserspaceNatEgress _owner;
+        private readonly FlowKey _key;
+
+        public Socket Socket { get; }
+
+        public ITimer Deadline { get; }
     }
 }

@@ -256,19 +256,31 @@ internal sealed class MixnetModel
             departure = start + TimeSpan.FromMilliseconds(Exponential(mean.TotalMilliseconds));
             node.LastDeparture = departure;
         }
+        else
+        {
+            // Without a Poisson process the packet leaves at once: it is no longer queued for its
+            // lane, even before the scheduler runs its departure (a lane length that counted it
+            // until then would make a sender that polls the lane wait for a queue that is not there).
+            node.AddToLane(lane, -1);
+        }
 
         _queueing.Add(departure - now);
         _packetsQueued++;
-        _scheduler.Schedule(departure, t => OnDeparture(node, message, lane, t));
+        bool inLane = node.SendingInterval is not null;
+        _scheduler.Schedule(departure, t => OnDeparture(node, message, lane, inLane, t));
     }
 
-    private void OnDeparture(MixnetNode node, InFlightMessage message, ulong lane, TimeSpan now)
+    private void OnDeparture(MixnetNode node, InFlightMessage message, ulong lane, bool inLane, TimeSpan now)
     {
         lock (_gate)
         {
             _packetsQueued--;
             _packetsSent++;
-            node.AddToLane(lane, -1);
+            if (inLane)
+            {
+                node.AddToLane(lane, -1);
+            }
+
             if (message.Lost)
             {
                 return;

@@ -64,6 +64,26 @@ public sealed class MixnetModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task WithoutAPoissonProcess_TheLaneIsEmptyAsSoonAsASendReturns()
+    {
+        // Instant: packets leave at once, so a sender polling its lane never waits for a queue that
+        // only exists until the scheduler runs the departures.
+        MixnetOptions options = MixnetOptions.ForPreset(DevnetPreset.Instant);
+        using var net = new MixnetHarness(options);
+        MixnetHarness.Endpoint a = net.Add(null);
+        MixnetHarness.Endpoint b = net.Add(null);
+        for (int i = 0; i < 200; i++)
+        {
+            net.Model.Send(a.Address, b.Address, new byte[3000], null, 0, lane: 5);
+            Assert.Equal(0, net.Model.LaneQueueLength(a.Address, 5));
+        }
+
+        await net.SettleAsync();
+        Assert.Equal(200, b.Received.Count);
+        Assert.Equal(0, net.Model.LaneQueueLength(a.Address, 5));
+    }
+
+    [Fact]
     public async Task PoissonSending_QueuesWhatExceedsTheRate_AsDelay()
     {
         MixnetOptions options = MixnetOptions.ForPreset(DevnetPreset.Nym);
