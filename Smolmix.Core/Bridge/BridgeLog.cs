@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Smolmix.Bridge;
 
-/// <summary>Log events of the session watchdog (event ids 1401–1499; see docs/DIAGNOSTICS.md).</summary>
+/// <summary>Log events of the bridge, the exit session and its watchdog (event ids 1401–1499; see docs/DIAGNOSTICS.md).</summary>
 internal static partial class BridgeLog
 {
     [LoggerMessage(EventId = 1401, Level = LogLevel.Debug, Message = "Sent a keepalive to the exit.")]
@@ -16,4 +16,13 @@ internal static partial class BridgeLog
 
     [LoggerMessage(EventId = 1404, Level = LogLevel.Debug, Message = "A probe ping failed.")]
     public static partial void ProbeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Debug, Message = "The exit did not acknowledge the disconnect.")]
+    public static partial void DisconnectUnacknowledged(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1406, Level = LogLevel.Debug, Message = "The session's packet stream ended.")]
+    public static partial void PacketStreamEnded(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1407, Level = LogLevel.Debug, Message = "Sending {Packets} packets to the exit failed.")]
+    public static partial void SendFailed(ILogger logger, Exception exception, int packets);
 }

@@ -159,7 +159,7 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or IOException or InvalidOperationException or ObjectDisposedException)
         {
-            _logger.LogDebug(ex, "The exit did not acknowledge the disconnect.");
+            BridgeLog.DisconnectUnacknowledged(_logger, ex);
         }
     }
 

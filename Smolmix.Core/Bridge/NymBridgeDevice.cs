@@ -246,7 +246,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
         catch (Exception ex) when (ex is IOException or ChannelClosedException or InvalidOperationException)
         {
             // The session ended with an error; the tunnel's watchdog sees the same completion.
-            _logger.LogDebug(ex, "The session's packet stream ended.");
+            BridgeLog.PacketStreamEnded(_logger, ex);
         }
     }
 
@@ -353,7 +353,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
         catch (Exception ex) when (ex is not OperationCanceledException || !lifetime.IsCancellationRequested)
         {
             // The session is failing (nym-client gone, session ended); the watchdog notices. TCP retransmits.
-            _logger.LogDebug(ex, "Sending {Packets} packets to the exit failed.", packets);
+            BridgeLog.SendFailed(_logger, ex, packets);
             for (int i = 0; i < packets; i++)
             {
                 _metrics.PacketDropped();
