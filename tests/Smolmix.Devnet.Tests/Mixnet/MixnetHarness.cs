@@ -51,9 +51,19 @@ internal sealed class MixnetHarness : IDisposable
 
     public async Task SettleAsync()
     {
-        for (int i = 0; i < 100_000 && Scheduler.IsDraining; i++)
+        // The scheduler drains on a pool thread: yield first (fast when the machine is idle), then wait in
+        // 1 ms steps, bounded by wall time rather than a count, so a loaded machine cannot fail the test.
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; Scheduler.IsDraining && System.Diagnostics.Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(30); i++)
         {
-            await Task.Yield();
+            if (i < 1_000)
+            {
+                await Task.Yield();
+            }
+            else
+            {
+                await Task.Delay(1);
+            }
         }
 
         Assert.False(Scheduler.IsDraining, "the scheduler did not settle");
