@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Smolmix.Tests.Infrastructure;
 
 namespace Smolmix.Dns.Tests.Support;
 
@@ -33,16 +33,14 @@ public sealed class UnboundServer : IAsyncDisposable
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
     private const int StartAttempts = 5;
 
-    private readonly Process _process;
+    private readonly WatchedDaemon _process;
     private readonly DirectoryInfo _directory;
-    private readonly StringBuilder _log;
     private int _disposed;
 
-    private UnboundServer(Process process, DirectoryInfo directory, StringBuilder log, IPEndPoint dns, IPEndPoint tls, X509Certificate2 ca)
+    private UnboundServer(WatchedDaemon process, DirectoryInfo directory, IPEndPoint dns, IPEndPoint tls, X509Certificate2 ca)
     {
         _process = process;
         _directory = directory;
-        _log = log;
         DnsEndPoint = dns;
         TlsEndPoint = tls;
         CaCertificate = ca;
@@ -61,25 +59,16 @@ public sealed class UnboundServer : IAsyncDisposable
     public string ZoneName => TestZone.Name;
 
     /// <summary>Process id of unbound's watchdog shell (unbound is its child).</summary>
-    public int ProcessId => _process.Id;
+    public int ProcessId => _process.ProcessId;
 
     /// <summary>What unbound has written to stderr so far (its log), for diagnostics.</summary>
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _process.Output;
 
     /// <summary>Environment variable that names the unbound executable to use instead of searching PATH and /usr/sbin.</summary>
     public const string UnboundPathVariable = "SMOLMIX_UNBOUND";
 
     /// <summary>Where unbound is installed (or what <see cref="UnboundPathVariable"/> names, if that exists), or null.</summary>
-    public static readonly string? UnboundPath = FindUnbound();
+    public static readonly string? UnboundPath = WatchedDaemon.Find("unbound", UnboundPathVariable);
 
     /// <summary>Why the server cannot run here, or null when it can.</summary>
     public static string? WhyUnavailable =>
@@ -122,7 +111,6 @@ public sealed class UnboundServer : IAsyncDisposable
         {
             ca = WriteCertificates(directory.FullName);
             await File.WriteAllTextAsync(Path.Combine(directory.FullName, "smolmix.test.zone"), TestZone.ZoneFile(), cancellationToken);
-            await File.WriteAllTextAsync(Path.Combine(directory.FullName, "run.sh"), WatchdogScript, cancellationToken);
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(StartTimeout);
@@ -135,9 +123,8 @@ public sealed class UnboundServer : IAsyncDisposable
                 string config = Path.Combine(directory.FullName, "unbound.conf");
                 await File.WriteAllTextAsync(config, Config(directory.FullName, dnsPort, tlsPort), deadline.Token);
 
-                var log = new StringBuilder();
-                Process process = Launch(unbound, directory.FullName, config, log);
-                var server = new UnboundServer(process, directory, log, dns, tls, ca);
+                WatchedDaemon process = WatchedDaemon.Start("unbound", directory.FullName, [unbound, "-d", "-c", config]);
+                var server = new UnboundServer(process, directory, dns, tls, ca);
                 bool ready;
                 try
                 {
@@ -166,13 +153,13 @@ public sealed class UnboundServer : IAsyncDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             ca?.Dispose();
-            DeleteDirectory(directory);
+            WatchedDaemon.DeleteDirectory(directory);
             throw new TimeoutException($"unbound did not answer within {StartTimeout.TotalSeconds} s");
         }
         catch
         {
             ca?.Dispose();
-            DeleteDirectory(directory);
+            WatchedDaemon.DeleteDirectory(directory);
             throw;
         }
     }
@@ -192,54 +179,12 @@ public sealed class UnboundServer : IAsyncDisposable
         finally
         {
             CaCertificate.Dispose();
-            DeleteDirectory(_directory);
+            WatchedDaemon.DeleteDirectory(_directory);
         }
     }
 
     // Closing stdin makes the watchdog stop unbound with SIGTERM; if that takes too long, the whole tree is killed.
-    private async Task StopAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                try
-                {
-                    _process.StandardInput.Close();
-                }
-                catch (IOException)
-                {
-                }
-
-                if (!await WaitForExitAsync(_process, StopTimeout))
-                {
-                    _process.Kill(entireProcessTree: true);
-                    if (!await WaitForExitAsync(_process, StopTimeout))
-                    {
-                        throw new InvalidOperationException($"unbound (watchdog pid {_process.Id}) did not exit after SIGKILL");
-                    }
-                }
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
-
-    private static async Task<bool> WaitForExitAsync(Process process, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    private Task StopAsync() => _process.StopAsync(StopTimeout);
 
     // True once unbound answers a UDP query and accepts TCP on the TLS port; false if it exited. The probe asks for a
     // name outside the zone (REFUSED by a local zone) so that it leaves nothing in unbound's cache.
@@ -289,54 +234,6 @@ public sealed class UnboundServer : IAsyncDisposable
         await tcp.ConnectAsync(TlsEndPoint, cancellationToken);
         return true;
     }
-
-    private static Process Launch(string unbound, string directory, string config, StringBuilder log)
-    {
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(directory, "run.sh"));
-        start.ArgumentList.Add(unbound);
-        start.ArgumentList.Add(config);
-        var process = new Process { StartInfo = start };
-        void Append(object sender, DataReceivedEventArgs e)
-        {
-            if (e.Data is not null)
-            {
-                lock (log)
-                {
-                    log.Append(e.Data).Append('\n');
-                }
-            }
-        }
-
-        process.OutputDataReceived += Append;
-        process.ErrorDataReceived += Append;
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    // Runs unbound in the foreground and stops it (SIGTERM) when this script's stdin reaches end of file: when the
-    // fixture closes it, or when the test process dies. Exits with unbound's exit status.
-    private const string WatchdogScript = """
-        exec 3<&0
-        "$1" -d -c "$2" </dev/null 3<&- &
-        unbound=$!
-        ( read -r _ <&3; kill -TERM "$unbound" 2>/dev/null ) &
-        watchdog=$!
-        exec 3<&-
-        wait "$unbound"
-        status=$?
-        kill "$watchdog" 2>/dev/null
-        exit "$status"
-        """;
 
     private static string Config(string directory, int dnsPort, int tlsPort) => $"""
         server:
@@ -465,41 +362,5 @@ public sealed class UnboundServer : IAsyncDisposable
 
         query.AddRange([0, 0, 1, 0, 1]);
         return query.ToArray();
-    }
-
-    private static string? FindUnbound()
-    {
-        if (Environment.GetEnvironmentVariable(UnboundPathVariable) is { Length: > 0 } named)
-        {
-            return File.Exists(named) ? named : null;
-        }
-
-        IEnumerable<string> path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/sbin", "/sbin", "/usr/local/sbin"]);
-        foreach (string dir in path)
-        {
-            string candidate = Path.Combine(dir, "unbound");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
-    private static void DeleteDirectory(DirectoryInfo directory)
-    {
-        try
-        {
-            directory.Delete(recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Smolmix.Devnet;
+using Smolmix.Tests.Infrastructure;
 
 namespace Smolmix.Http.Tests.Support;
 
@@ -30,16 +30,14 @@ internal sealed class NginxServer : IAsyncDisposable
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
     private const int StartAttempts = 5;
 
-    private readonly Process _process;
+    private readonly WatchedDaemon _process;
     private readonly DirectoryInfo _directory;
-    private readonly StringBuilder _output;
     private int _disposed;
 
-    private NginxServer(Process process, DirectoryInfo directory, StringBuilder output, IPEndPoint tls, IPEndPoint h2c, NginxFiles files, ResettingUpstream upstream)
+    private NginxServer(WatchedDaemon process, DirectoryInfo directory, IPEndPoint tls, IPEndPoint h2c, NginxFiles files, ResettingUpstream upstream)
     {
         _process = process;
         _directory = directory;
-        _output = output;
         Tls = tls;
         H2c = h2c;
         Files = files;
@@ -47,7 +45,7 @@ internal sealed class NginxServer : IAsyncDisposable
     }
 
     /// <summary>Where nginx is installed (or what <see cref="NginxPathVariable"/> names, if that exists), or null.</summary>
-    public static readonly string? NginxPath = FindNginx();
+    public static readonly string? NginxPath = WatchedDaemon.Find("nginx", NginxPathVariable);
 
     /// <summary>Why the server cannot run here, or null when it can.</summary>
     public static string? WhyUnavailable =>
@@ -96,10 +94,7 @@ internal sealed class NginxServer : IAsyncDisposable
         {
             string errorLog = Path.Combine(_directory.FullName, "logs", "error.log");
             string log = File.Exists(errorLog) ? File.ReadAllText(errorLog) : string.Empty;
-            lock (_output)
-            {
-                return _output + log;
-            }
+            return _process.Output + log;
         }
     }
 
@@ -132,7 +127,6 @@ internal sealed class NginxServer : IAsyncDisposable
                 DevnetCertificateAuthority.ExportPem(certificate, Path.Combine(root, "server.pem"), Path.Combine(root, "server.key"));
             }
 
-            await File.WriteAllTextAsync(Path.Combine(root, "run.sh"), WatchdogScript, cancellationToken);
             upstream = ResettingUpstream.Start();
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -146,9 +140,8 @@ internal sealed class NginxServer : IAsyncDisposable
                 string config = Path.Combine(root, "nginx.conf");
                 await File.WriteAllTextAsync(config, Config(root, serverName, tlsPort, h2cPort, upstream.EndPoint.Port), deadline.Token);
 
-                var output = new StringBuilder();
-                Process process = Launch(nginx, root, config, output);
-                var server = new NginxServer(process, directory, output, tls, h2c, files, upstream);
+                WatchedDaemon process = WatchedDaemon.Start("nginx", root, [nginx, "-p", root + "/", "-c", config, "-e", root + "/logs/error.log", "-g", "daemon off;"]);
+                var server = new NginxServer(process, directory, tls, h2c, files, upstream);
                 bool ready;
                 try
                 {
@@ -194,7 +187,7 @@ internal sealed class NginxServer : IAsyncDisposable
                 await upstream.DisposeAsync();
             }
 
-            DeleteDirectory(directory);
+            WatchedDaemon.DeleteDirectory(directory);
         }
     }
 
@@ -213,54 +206,12 @@ internal sealed class NginxServer : IAsyncDisposable
         finally
         {
             await Upstream.DisposeAsync();
-            DeleteDirectory(_directory);
+            WatchedDaemon.DeleteDirectory(_directory);
         }
     }
 
     // Closing stdin makes the watchdog stop nginx with SIGTERM (fast shutdown); if that takes too long, the tree is killed.
-    private async Task StopAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                try
-                {
-                    _process.StandardInput.Close();
-                }
-                catch (IOException)
-                {
-                }
-
-                if (!await WaitForExitAsync(_process, StopTimeout))
-                {
-                    _process.Kill(entireProcessTree: true);
-                    if (!await WaitForExitAsync(_process, StopTimeout))
-                    {
-                        throw new InvalidOperationException($"nginx (watchdog pid {_process.Id}) did not exit after SIGKILL");
-                    }
-                }
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
-
-    private static async Task<bool> WaitForExitAsync(Process process, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    private Task StopAsync() => _process.StopAsync(StopTimeout);
 
     // True once both ports accept TCP connections; false if nginx exited first.
     private async Task<bool> WaitUntilReadyAsync(CancellationToken cancellationToken)
@@ -290,55 +241,6 @@ internal sealed class NginxServer : IAsyncDisposable
 
         return !_process.HasExited;
     }
-
-    private static Process Launch(string nginx, string root, string config, StringBuilder output)
-    {
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            WorkingDirectory = root,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(root, "run.sh"));
-        start.ArgumentList.Add(nginx);
-        start.ArgumentList.Add(root + "/");
-        start.ArgumentList.Add(config);
-        var process = new Process { StartInfo = start };
-        void Append(object sender, DataReceivedEventArgs e)
-        {
-            if (e.Data is not null)
-            {
-                lock (output)
-                {
-                    output.Append(e.Data).Append('\n');
-                }
-            }
-        }
-
-        process.OutputDataReceived += Append;
-        process.ErrorDataReceived += Append;
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    // Runs nginx in the foreground and stops it (SIGTERM) when this script's stdin reaches end of file: when the fixture
-    // closes it, or when the test process dies. Exits with nginx's exit status.
-    private const string WatchdogScript = """
-        exec 3<&0
-        "$1" -p "$2" -c "$3" -e "$2logs/error.log" -g 'daemon off;' </dev/null 3<&- &
-        nginx=$!
-        ( read -r _ <&3; kill -TERM "$nginx" 2>/dev/null ) &
-        watchdog=$!
-        exec 3<&-
-        wait "$nginx"
-        status=$?
-        kill "$watchdog" 2>/dev/null
-        exit "$status"
-        """;
 
     // One process (no master, no workers, no user switch): as root it stays root, as a user it needs nothing it does not own.
     private static string Config(string root, string serverName, int tlsPort, int h2cPort, int upstreamPort)
@@ -402,41 +304,5 @@ internal sealed class NginxServer : IAsyncDisposable
         using var b = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         b.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return (((IPEndPoint)a.LocalEndPoint!).Port, ((IPEndPoint)b.LocalEndPoint!).Port);
-    }
-
-    private static string? FindNginx()
-    {
-        if (Environment.GetEnvironmentVariable(NginxPathVariable) is { Length: > 0 } named)
-        {
-            return File.Exists(named) ? named : null;
-        }
-
-        IEnumerable<string> path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/sbin", "/sbin", "/usr/local/sbin"]);
-        foreach (string dir in path)
-        {
-            string candidate = Path.Combine(dir, "nginx");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
-    private static void DeleteDirectory(DirectoryInfo directory)
-    {
-        try
-        {
-            directory.Delete(recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }
