@@ -4,7 +4,7 @@ using Smolmix.CommandLine;
 namespace Smolmix.Benchmarks;
 
 /// <summary>
-/// Entry point. <c>compare-kernel</c>, <c>mixnet-path</c>, <c>dns-lookups</c>, <c>http-requests</c> and <c>devnet-path</c> run the stand-alone comparisons; anything
+/// Entry point. <c>compare-kernel</c>, <c>mixnet-path</c>, <c>dns-lookups</c>, <c>http-requests</c>, <c>devnet-path</c> and <c>idle-connections</c> run the stand-alone comparisons; anything
 /// else goes to the BenchmarkDotNet switcher (e.g. <c>--filter *Wire*</c>).
 /// </summary>
 public static class Program
@@ -15,6 +15,7 @@ public static class Program
           mixnet-path      TCP throughput over modelled mixnet paths (loss, delay, queue)
           dns-lookups      cold, cached and concurrent lookups through an embedded Devnet
           http-requests    HttpClient over SmolmixHandler through an embedded Devnet
+          idle-connections managed memory per idle TCP endpoint (N connections between two in-memory stacks)
           devnet-path      uploads, downloads, latency under load and Sphinx packets through the Devnet, against the preset's limits
           --filter GLOB    (or any other BenchmarkDotNet option) the BenchmarkDotNet suites, e.g. --filter *Wire*;
                            --bdn-help shows BenchmarkDotNet's own help
@@ -30,6 +31,8 @@ public static class Program
                 return await CommandRunner.RunAsync(name, args, _ => KernelComparison.RunAsync(args[1..])).ConfigureAwait(false);
             case "http-requests":
                 return await CommandRunner.RunAsync(name, args, _ => HttpRoundTripBenchmark.RunAsync(args[1..])).ConfigureAwait(false);
+            case "idle-connections":
+                return await CommandRunner.RunAsync(name, args, _ => IdleConnectionsBenchmark.RunAsync(args[1..])).ConfigureAwait(false);
             case "devnet-path":
                 return await CommandRunner.RunAsync(name, args, _ => DevnetPathBenchmark.RunAsync(args[1..])).ConfigureAwait(false);
             case "dns-lookups":

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Net;
+using Smolmix.Devices;
+
+namespace Smolmix.Benchmarks;
+
+/// <summary>
+/// <c>idle-connections</c>: opens N TCP connections between two stacks joined in memory, lets them go
+/// idle, and prints the managed memory each idle endpoint holds (both ends of every connection count,
+/// so 2N endpoints), measured as the heap after a full collection with the connections open minus
+/// the heap with the stacks alone. Goal: at most 16 KiB per endpoint.
+/// </summary>
+public static class IdleConnectionsBenchmark
+{
+    private const string Usage = "idle-connections [--count N (10000)]";
+    private const double GoalKiB = 16;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int count = 10_000;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string? value = i + 1 < args.Length ? args[i + 1] : null;
+            if (args[i] == "--count" && int.TryParse(value, out count) && count is > 0 and <= 1_000_000)
+            {
+                i++;
+                continue;
+            }
+
+            bool help = args[i] is "--help" or "-h";
+            Console.Error.WriteLine(help ? Usage : $"idle-connections: bad option or value at '{args[i]} {value}'\n{Usage}");
+            return help ? 0 : 2;
+        }
+
+        var (a, b) = InMemoryPacketLink.CreatePair(capacity: 65536);
+        await using NetStack client = NetStack.Start(a, IPAddress.Parse("10.0.0.2"));
+        await using NetStack server = NetStack.Start(b, IPAddress.Parse("10.0.0.1"));
+        long baseline = Heap();
+
+        var clients = new List<TcpStream>(count);
+        var servers = new List<TcpStream>(count);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
+        const int PerListener = 20_000; // one listener per port; ephemeral ports per remote endpoint are limited
+        for (int opened = 0; opened < count;)
+        {
+            int port = 1000 + (opened / PerListener);
+            using TcpStreamListener listener = server.Listen(port);
+            int batch = Math.Min(PerListener, count - opened);
+            for (int i = 0; i < batch; i += 100)
+            {
+                int n = Math.Min(100, batch - i);
+                Task<TcpStream>[] accepts = Enumerable.Range(0, n).Select(_ => listener.AcceptAsync(cts.Token).AsTask()).ToArray();
+                TcpStream[] connected = await Task.WhenAll(Enumerable.Range(0, n).Select(_ => client.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse("10.0.0.1"), port), TimeSpan.FromSeconds(30), cts.Token))).ConfigureAwait(false);
+                clients.AddRange(connected);
+                servers.AddRange(await Task.WhenAll(accepts).ConfigureAwait(false));
+            }
+
+            opened += batch;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2), cts.Token).ConfigureAwait(false); // let the handshakes' last ACKs settle
+        long withConnections = Heap();
+        double perEndpoint = (withConnections - baseline) / (2.0 * count) / 1024;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"idle-connections: {count} connections ({2 * count} endpoints), managed heap +{(withConnections - baseline) / (1024.0 * 1024):0.0} MiB, {perEndpoint:0.0} KiB per idle endpoint (goal <= {GoalKiB} KiB){(perEndpoint <= GoalKiB ? string.Empty : " - not met")}"));
+        foreach (TcpStream s in clients.Concat(servers))
+        {
+            s.Abort();
+        }
+
+        await a.DisposeAsync().ConfigureAwait(false);
+        await b.DisposeAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    private static long Heap()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+}
