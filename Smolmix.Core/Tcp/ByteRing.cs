@@ -7,13 +7,18 @@ namespace Smolmix.Tcp;
 /// </summary>
 internal sealed class ByteRing
 {
+    private readonly int _firstGrowth;
     private byte[] _buf;
     private int _head;
 
-    public ByteRing(int initialCapacity, int maxCapacity)
+    /// <param name="initialCapacity">The first allocation (small, so an idle owner costs little).</param>
+    /// <param name="maxCapacity">The growth cap.</param>
+    /// <param name="firstGrowth">The least size the ring grows to once data needs more room (so a busy owner does not climb through many doublings).</param>
+    public ByteRing(int initialCapacity, int maxCapacity, int firstGrowth = 0)
     {
         MaxCapacity = Math.Max(maxCapacity, 16);
         _buf = new byte[Math.Clamp(initialCapacity, 16, MaxCapacity)];
+        _firstGrowth = firstGrowth;
     }
 
     /// <summary>Bytes currently readable at the front.</summary>
@@ -38,7 +43,7 @@ internal sealed class ByteRing
         {
             return;
         }
-        int cap = _buf.Length;
+        int cap = Math.Max(_buf.Length, Math.Min(_firstGrowth, MaxCapacity));
         while (cap < needed && cap < MaxCapacity)
         {
             cap = (int)Math.Min((long)cap * 2, MaxCapacity);

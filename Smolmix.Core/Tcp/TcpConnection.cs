@@ -10,6 +10,12 @@ namespace Smolmix.Tcp;
 /// </summary>
 internal sealed partial class TcpConnection
 {
+    /// <summary>The first size of the send and receive rings (they grow by doubling as data flows).</summary>
+    private const int InitialRingBytes = 2 * 1024;
+
+    /// <summary>The size the rings jump to when data first needs more than <see cref="InitialRingBytes"/>.</summary>
+    private const int FirstRingGrowth = 64 * 1024;
+
     private readonly NetStack _stack;
     private readonly StackOptions _o;
     private readonly ITimer _timer;
@@ -119,9 +125,11 @@ internal sealed partial class TcpConnection
         _sndNxt = iss;
         _sndBufSeq = iss + 1;
         _tsOffset = tsOffset;
-        _sndBuf = new ByteRing(64 * 1024, _o.TcpSendBufferSize);
+        // Rings start small, so an idle connection costs a few KiB rather than the 128 KiB two 64 KiB rings
+        // took; the first time data needs more room they jump to 64 KiB and then double (up to their caps).
+        _sndBuf = new ByteRing(InitialRingBytes, _o.TcpSendBufferSize, FirstRingGrowth);
         _rcvBudget = _o.TcpReceiveBufferSize;
-        _rcvBuf = new ByteRing(Math.Min(64 * 1024, _rcvBudget), _rcvBudget);
+        _rcvBuf = new ByteRing(Math.Min(InitialRingBytes, _rcvBudget), _rcvBudget, FirstRingGrowth);
         _rcvWscale = WindowScaleFor(_o.TcpMaxReceiveBufferSize);
         _rtt = new RttEstimator(_o.InitialRto, _o.MinRto, _o.MaxRto);
         int mss = stack.MssFor(id.RemoteAddress);
