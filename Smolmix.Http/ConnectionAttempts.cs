@@ -77,15 +77,22 @@ internal static class ConnectionAttempts
                     throw Failure(addresses.Length, errors);
                 }
 
-                Task<TcpStream> any = await Task.WhenAny(running).WaitAsync(next < addresses.Length ? delay : Timeout.InfiniteTimeSpan, time, cancellationToken)
-                    .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null!, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
-                    .ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
-                if (any is null)
+                // Wait for the first attempt to finish, or (while addresses remain) for the attempt delay.
+                Task<Task<TcpStream>> first = Task.WhenAny(running);
+                if (next < addresses.Length)
                 {
-                    continue; // the delay passed: start the next attempt alongside
+                    using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    Task elapsed = Task.Delay(delay, time, delayCts.Token);
+                    if (await Task.WhenAny(first, elapsed).ConfigureAwait(false) != first)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        continue; // the delay passed: start the next attempt alongside
+                    }
+
+                    await delayCts.CancelAsync().ConfigureAwait(false);
                 }
 
+                Task<TcpStream> any = await first.WaitAsync(cancellationToken).ConfigureAwait(false);
                 running.Remove(any);
                 if (any.IsCompletedSuccessfully)
                 {

@@ -164,7 +164,11 @@ public sealed class SmolmixHandler : DelegatingHandler
         HttpLog.Connecting(_logger, host, port, ordered.Length);
         long connectStart = Stopwatch.GetTimestamp();
         (TcpStream stream, int attempts) = await ConnectionAttempts.ConnectFirstAsync(_network, ordered, port, _options.ConnectionAttemptDelay, TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        _steps.AddOrUpdate(context.InitialRequestMessage, new ConnectSteps(host, stream.RemoteEndPoint, resolved, Stopwatch.GetElapsedTime(connectStart), Stopwatch.GetTimestamp(), attempts));
+        if (_options.ConnectionEstablished is not null)
+        {
+            _steps.AddOrUpdate(context.InitialRequestMessage, new ConnectSteps(host, stream.RemoteEndPoint, resolved, Stopwatch.GetElapsedTime(connectStart), Stopwatch.GetTimestamp(), attempts));
+        }
+
         return (stream, attempts);
     }
 
