@@ -19,6 +19,8 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ulong _lane;
+    private readonly ulong _surbLane;
+    private readonly ulong _interactiveLane;
     private IprSession? _session;
 
     private ExitSession(NymClientConnection connection, ExitCandidate exit, TunnelOptions options, TunnelMetrics metrics, ulong lane, ILogger logger)
@@ -30,6 +32,12 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
         _time = options.TimeProvider;
         _logger = logger;
         _lane = lane;
+        do
+        {
+            _surbLane = NewLane();
+            _interactiveLane = NewLane();
+        }
+        while (_surbLane == lane || _interactiveLane == lane || _interactiveLane == _surbLane);
         Surbs = new SurbPolicy(options.Surbs, _time);
         Liveness = new LivenessTracker(_time);
     }
@@ -108,10 +116,11 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     public int DataMessageLength(int bundleLength) => Session.DataMessageLength(bundleLength);
 
     /// <inheritdoc/>
-    public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    public async ValueTask WaitForRoomAsync(BridgeLane lane, CancellationToken cancellationToken)
     {
         int limit = _options.Bundling.NymClientQueueLimit;
-        if (limit == 0 || !_connection.TryGetLastLaneQueueLength(_lane, out ulong queued) || queued <= (ulong)limit)
+        ulong id = LaneId(lane);
+        if (limit == 0 || !_connection.TryGetLastLaneQueueLength(id, out ulong queued) || queued <= (ulong)limit)
         {
             return;
         }
@@ -119,21 +128,42 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
         // The length seen last was reported when a message was queued; packets may have left since.
         // Ask once before waiting (a local round trip), so a queue that has already drained costs no
         // poll interval.
-        queued = await _connection.GetLaneQueueLengthAsync(_lane, cancellationToken).ConfigureAwait(false);
+        queued = await _connection.GetLaneQueueLengthAsync(id, cancellationToken).ConfigureAwait(false);
         while (queued > (ulong)(limit / 2))
         {
             await Task.Delay(_options.Bundling.NymClientQueuePollInterval, _time, cancellationToken).ConfigureAwait(false);
-            queued = await _connection.GetLaneQueueLengthAsync(_lane, cancellationToken).ConfigureAwait(false);
+            queued = await _connection.GetLaneQueueLengthAsync(id, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc/>
-    public async ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, int replySurbs, CancellationToken cancellationToken)
+    public async ValueTask<bool> HasRoomAsync(BridgeLane lane, CancellationToken cancellationToken)
+    {
+        int limit = _options.Bundling.NymClientQueueLimit;
+        ulong id = LaneId(lane);
+        if (limit == 0 || !_connection.TryGetLastLaneQueueLength(id, out ulong queued) || queued <= (ulong)limit)
+        {
+            return true;
+        }
+
+        queued = await _connection.GetLaneQueueLengthAsync(id, cancellationToken).ConfigureAwait(false);
+        return queued <= (ulong)limit;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, int replySurbs, BridgeLane lane, CancellationToken cancellationToken)
     {
         Liveness.OnSent();
-        await Session.SendBundleAsync(bundle, (uint)replySurbs, _lane, cancellationToken).ConfigureAwait(false);
+        await Session.SendBundleAsync(bundle, (uint)replySurbs, LaneId(lane), cancellationToken).ConfigureAwait(false);
         Surbs.RecordSent(replySurbs);
     }
+
+    private ulong LaneId(BridgeLane lane) => lane switch
+    {
+        BridgeLane.Surbs => _surbLane,
+        BridgeLane.Interactive => _interactiveLane,
+        _ => _lane,
+    };
 
     /// <summary>Pings the exit through the IPR protocol (the answer counts as liveness, not as activity at the exit).</summary>
     public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken)

@@ -21,9 +21,12 @@ internal interface IBridgeTransport
     /// <summary>The length of the mixnet message that carries a bundle of <paramref name="bundleLength"/> bytes.</summary>
     int DataMessageLength(int bundleLength);
 
-    /// <summary>Waits while nym-client's queue for this session is over its limit.</summary>
-    ValueTask WaitForRoomAsync(CancellationToken cancellationToken);
+    /// <summary>Waits while nym-client's queue for <paramref name="lane"/> is over its limit.</summary>
+    ValueTask WaitForRoomAsync(BridgeLane lane, CancellationToken cancellationToken);
 
-    /// <summary>Sends a bundle with <paramref name="replySurbs"/> reply SURBs.</summary>
-    ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, int replySurbs, CancellationToken cancellationToken);
+    /// <summary>Whether nym-client's queue for <paramref name="lane"/> is within its limit (asks nym-client when the last known length was over it).</summary>
+    ValueTask<bool> HasRoomAsync(BridgeLane lane, CancellationToken cancellationToken);
+
+    /// <summary>Sends a bundle with <paramref name="replySurbs"/> reply SURBs on <paramref name="lane"/>.</summary>
+    ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, int replySurbs, BridgeLane lane, CancellationToken cancellationToken);
 }

@@ -9,8 +9,10 @@ namespace Smolmix.Bridge;
 
 /// <summary>
 /// The packet device between a <see cref="NetStack"/> and the exit sessions of a tunnel.
-/// Outgoing packets wait in a bounded queue (a full queue makes <see cref="WriteAsync"/> wait, and
-/// so holds TCP back) and leave in bundles: one data message takes queued packets until it fills
+/// Outgoing packets wait in a bounded fair queue (<see cref="FairPacketQueue"/>: a sparse flow such as
+/// a request overtakes a bulk transfer's backlog; a full queue makes <see cref="WriteAsync"/> wait,
+/// and so holds TCP back). When nym-client's lane has room, they leave in bundles: one data message
+/// takes queued packets until it fills
 /// <see cref="BundlingOptions.MaxSphinxPacketsPerMessage"/> Sphinx payloads or
 /// <see cref="BundlingOptions.FlushDelay"/> has passed since its first packet, and carries the
 /// reply SURBs the session's <see cref="SurbPolicy"/> asks for. Incoming bundles were already split
@@ -29,7 +31,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
     private readonly TunnelMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<(byte[] Buffer, int Length)> _outgoing;
+    private readonly FairPacketQueue _outgoing;
     private readonly Channel<ReadOnlyMemory<byte>> _incoming;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Lock _gate = new();
@@ -49,11 +51,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
         _time = time;
         _logger = logger;
         _echoIdentifier = (ushort)RandomNumberGenerator.GetInt32(1, 65536);
-        _outgoing = Channel.CreateBounded<(byte[], int)>(new BoundedChannelOptions(options.QueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
+        _outgoing = new FairPacketQueue(options.QueueCapacity);
         _incoming = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(IncomingCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -127,7 +125,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(KeepAlivePacket.Length);
         int length = KeepAlivePacket.Write(buffer, transport.LocalIpv4, _echoIdentifier, (ushort)Interlocked.Increment(ref _echoSequence));
-        if (!_outgoing.Writer.TryWrite((buffer, length)))
+        if (!_outgoing.TryEnqueue(buffer, length))
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return false;
@@ -149,7 +147,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(packet.Length);
         packet.Span.CopyTo(buffer);
-        if (_outgoing.Writer.TryWrite((buffer, packet.Length)))
+        if (_outgoing.TryEnqueue(buffer, packet.Length))
         {
             return ValueTask.CompletedTask;
         }
@@ -188,14 +186,11 @@ internal sealed class NymBridgeDevice : IPacketDevice
             receiver = _receiver;
         }
 
-        _outgoing.Writer.TryComplete();
+        _outgoing.Complete();
         await _lifetime.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_sender, receiver).ConfigureAwait(false);
         _incoming.Writer.TryComplete();
-        while (_outgoing.Reader.TryRead(out (byte[] Buffer, int Length) left))
-        {
-            ArrayPool<byte>.Shared.Return(left.Buffer);
-        }
+        _outgoing.Drain();
 
         lock (_gate)
         {
@@ -210,12 +205,15 @@ internal sealed class NymBridgeDevice : IPacketDevice
     {
         try
         {
-            await _outgoing.Writer.WriteAsync((buffer, length), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw new ObjectDisposedException(nameof(NymBridgeDevice));
+            while (!_outgoing.TryEnqueue(buffer, length))
+            {
+                if (Volatile.Read(ref _disposed) != 0)
+                {
+                    throw new ObjectDisposedException(nameof(NymBridgeDevice));
+                }
+
+                await _outgoing.WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
@@ -253,30 +251,61 @@ internal sealed class NymBridgeDevice : IPacketDevice
     private async Task SendLoopAsync()
     {
         CancellationToken lifetime = _lifetime.Token;
-        ChannelReader<(byte[] Buffer, int Length)> reader = _outgoing.Reader;
-        byte[] bundle = new byte[Math.Max(SphinxEstimate.MaxForwardMessage(_options.MaxSphinxPacketsPerMessage), PacketBundle.RecordLength(PacketBundle.MaxPacketLength))];
         int messageLimit = SphinxEstimate.MaxForwardMessage(_options.MaxSphinxPacketsPerMessage);
-        (byte[] Buffer, int Length)? carry = null;
+        byte[] bundle = new byte[Math.Max(messageLimit, PacketBundle.RecordLength(PacketBundle.MaxPacketLength))];
+        Packet? carry = null;
         try
         {
-            while (true)
+            while (carry is not null || await _outgoing.WaitToReadAsync(lifetime).ConfigureAwait(false))
             {
-                (byte[] Buffer, int Length) first = carry ?? await reader.ReadAsync(lifetime).ConfigureAwait(false);
-                carry = null;
                 IBridgeTransport? transport = Transport;
                 if (transport is null)
                 {
-                    ArrayPool<byte>.Shared.Return(first.Buffer);
-                    _metrics.PacketDropped();
+                    DropQueued(ref carry);
                     continue;
                 }
 
+                // Wait for room in nym-client's lane before choosing what goes, so packets that arrive
+                // meanwhile are still ordered by the fair queue; a request arriving while the data lane is
+                // full goes at once on the interactive lane.
+                bool interactive;
+                try
+                {
+                    interactive = await WaitForLaneAsync(transport, carry, lifetime).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !lifetime.IsCancellationRequested)
+                {
+                    // The session is failing (nym-client gone); the watchdog notices. TCP retransmits.
+                    BridgeLog.SendFailed(_logger, ex, _outgoing.Count);
+                    DropQueued(ref carry);
+                    continue;
+                }
+
+                Packet first;
+                if (carry is { } held)
+                {
+                    first = held;
+                    carry = null;
+                }
+                else if (!TryTake(out first))
+                {
+                    continue;
+                }
+
+                interactive |= first.Urgent;
                 int length = Append(bundle, 0, first);
                 int count = 1;
                 long started = _time.GetTimestamp();
                 while (transport.DataMessageLength(length + PacketBundle.RecordLength(SmallestPacket)) <= messageLimit)
                 {
-                    if (reader.TryRead(out (byte[] Buffer, int Length) next))
+                    // A data-lane message leaves before a request joins it: the request takes the
+                    // interactive lane with the next message.
+                    if (!interactive && _outgoing.NextIsUrgent)
+                    {
+                        break;
+                    }
+
+                    if (TryTake(out Packet next))
                     {
                         if (transport.DataMessageLength(length + PacketBundle.RecordLength(next.Length)) <= messageLimit)
                         {
@@ -289,19 +318,16 @@ internal sealed class NymBridgeDevice : IPacketDevice
                         break;
                     }
 
-                    if (!await WaitForMoreAsync(reader, started, lifetime).ConfigureAwait(false))
+                    if (!await WaitForMoreAsync(started, lifetime).ConfigureAwait(false))
                     {
                         break;
                     }
                 }
 
-                await SendAsync(transport, bundle.AsMemory(0, length), count, lifetime).ConfigureAwait(false);
+                await SendAsync(transport, bundle.AsMemory(0, length), count, interactive, lifetime).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
-        {
-        }
-        catch (ChannelClosedException)
         {
         }
         finally
@@ -313,14 +339,71 @@ internal sealed class NymBridgeDevice : IPacketDevice
         }
     }
 
-    private static int Append(byte[] bundle, int offset, (byte[] Buffer, int Length) packet)
+    /// <summary>
+    /// Waits until the lane of the next message has room: the interactive lane when a request waits
+    /// (or is carried over), otherwise the data lane, polled until it drains or a request arrives.
+    /// Returns whether the next message is interactive.
+    /// </summary>
+    private async ValueTask<bool> WaitForLaneAsync(IBridgeTransport transport, Packet? carry, CancellationToken lifetime)
+    {
+        while (true)
+        {
+            // Take the arrival signal before looking, so a request queued in between is either seen or signalled.
+            Task urgent = _outgoing.UrgentArrival();
+            bool interactive = carry?.Urgent ?? _outgoing.NextIsUrgent;
+            if (interactive)
+            {
+                await transport.WaitForRoomAsync(BridgeLane.Interactive, lifetime).ConfigureAwait(false);
+                return true;
+            }
+
+            if (await transport.HasRoomAsync(BridgeLane.Data, lifetime).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            await Task.WhenAny(Task.Delay(_options.NymClientQueuePollInterval, _time, lifetime), urgent).ConfigureAwait(false);
+            lifetime.ThrowIfCancellationRequested();
+        }
+    }
+
+    private bool TryTake(out Packet packet)
+    {
+        if (_outgoing.TryDequeue(out byte[] buffer, out int length, out bool urgent))
+        {
+            packet = new Packet(buffer, length, urgent);
+            return true;
+        }
+
+        packet = default;
+        return false;
+    }
+
+    /// <summary>No session: what is queued is dropped (TCP retransmits it once a session is back).</summary>
+    private void DropQueued(ref Packet? carry)
+    {
+        if (carry is { } held)
+        {
+            ArrayPool<byte>.Shared.Return(held.Buffer);
+            carry = null;
+            _metrics.PacketDropped();
+        }
+
+        while (TryTake(out Packet packet))
+        {
+            ArrayPool<byte>.Shared.Return(packet.Buffer);
+            _metrics.PacketDropped();
+        }
+    }
+
+    private static int Append(byte[] bundle, int offset, Packet packet)
     {
         int written = PacketBundle.WriteRecord(bundle.AsSpan(offset), packet.Buffer.AsSpan(0, packet.Length));
         ArrayPool<byte>.Shared.Return(packet.Buffer);
         return written;
     }
 
-    private async ValueTask<bool> WaitForMoreAsync(ChannelReader<(byte[] Buffer, int Length)> reader, long started, CancellationToken lifetime)
+    private async ValueTask<bool> WaitForMoreAsync(long started, CancellationToken lifetime)
     {
         TimeSpan remaining = _options.FlushDelay - _time.GetElapsedTime(started);
         if (remaining <= TimeSpan.Zero)
@@ -332,7 +415,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(lifetime, deadline.Token);
         try
         {
-            return await reader.WaitToReadAsync(linked.Token).ConfigureAwait(false);
+            return await _outgoing.WaitToReadAsync(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
         {
@@ -340,14 +423,30 @@ internal sealed class NymBridgeDevice : IPacketDevice
         }
     }
 
-    private async ValueTask SendAsync(IBridgeTransport transport, ReadOnlyMemory<byte> bundle, int packets, CancellationToken lifetime)
+    private async ValueTask SendAsync(IBridgeTransport transport, ReadOnlyMemory<byte> bundle, int packets, bool interactive, CancellationToken lifetime)
     {
         int messageLength = transport.DataMessageLength(bundle.Length);
         int surbs = transport.Surbs.Choose(messageLength);
         try
         {
-            await transport.WaitForRoomAsync(lifetime).ConfigureAwait(false);
-            await transport.SendBundleAsync(bundle, surbs, lifetime).ConfigureAwait(false);
+            // SURBs beyond the message's padding make it longer: such a message goes on its own lane, so the
+            // data and interactive lanes only hold messages of one packet per bundle. The loop never waits
+            // for that lane (a request would wait behind it): while it is full, and always for an
+            // interactive message, the message keeps only the SURBs that ride free in its padding.
+            BridgeLane lane = interactive ? BridgeLane.Interactive : BridgeLane.Data;
+            if (SphinxEstimate.ForwardPackets(messageLength, surbs) > SphinxEstimate.ForwardPackets(messageLength, 0))
+            {
+                if (!interactive && await transport.HasRoomAsync(BridgeLane.Surbs, lifetime).ConfigureAwait(false))
+                {
+                    lane = BridgeLane.Surbs;
+                }
+                else
+                {
+                    surbs = Math.Min(surbs, SphinxEstimate.FreeSurbSlots(messageLength));
+                }
+            }
+
+            await transport.SendBundleAsync(bundle, surbs, lane, lifetime).ConfigureAwait(false);
             _metrics.MessageSent(packets, SphinxEstimate.ForwardPayloadBytes(messageLength, surbs), SphinxEstimate.ForwardPackets(messageLength, surbs), surbs);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !lifetime.IsCancellationRequested)
@@ -360,4 +459,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
             }
         }
     }
+
+    /// <summary>A queued packet: its pooled buffer, length, and whether it is a sparse flow's request.</summary>
+    private readonly record struct Packet(byte[] Buffer, int Length, bool Urgent);
 }

@@ -170,6 +170,10 @@ internal sealed partial class TcpConnection
         {
             if (seg.Payload.Length > 0)
             {
+                if (_governor is not null && _tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0)
+                {
+                    _governor.OnRttSample((long)(int)(TsNow - seg.Options.TsEcr) * 1000);
+                }
                 ProcessData(seg.Seq, seg.Payload);
             }
             if (seg.Fin)
@@ -321,6 +325,7 @@ internal sealed partial class TcpConnection
             int total = data.Length + extra;
             _rcvBuf.Commit(total);
             _rcvNxt += (uint)total;
+            _governor?.OnDelivered(total, Now);
             PruneSacks();
             if (hadHoles)
             {

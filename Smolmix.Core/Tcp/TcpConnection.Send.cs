@@ -268,8 +268,20 @@ internal sealed partial class TcpConnection
     /// <summary>Data bytes per full segment: the MSS less the options every segment carries.</summary>
     private int DataMss => Smss - (_tsOk ? 12 : 0);
 
-    /// <summary>Receive window we can offer: buffer budget minus unread data.</summary>
-    private int CurrentWindow() => Math.Max(0, _rcvBudget - _rcvBuf.Count);
+    /// <summary>
+    /// Receive window we can offer: buffer budget minus unread data, and on a long path no more than the
+    /// governor's limit beyond the data already held out of order (so the peer's un-SACKed bytes in
+    /// flight stay near the limit through loss recovery).
+    /// </summary>
+    private int CurrentWindow()
+    {
+        int free = Math.Max(0, _rcvBudget - _rcvBuf.Count);
+        if (_governor is { } g && g.Limit is var limit && limit != long.MaxValue)
+        {
+            free = (int)Math.Min(free, limit + _ooo.Bytes);
+        }
+        return free;
+    }
 
     private ushort AdvertiseWindow()
     {

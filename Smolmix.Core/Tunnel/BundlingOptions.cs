@@ -18,12 +18,15 @@ public sealed class BundlingOptions
 
     /// <summary>
     /// Messages waiting in nym-client's queue for the tunnel's lane above which the tunnel stops
-    /// sending until the queue drains to half (default 64; 0 disables the check).
+    /// sending until the queue drains to half (default 6, about 120 ms at nym-client's default
+    /// sending rate; 0 disables the check). nym-client's queue is first in, first out; the tunnel's own
+    /// queue in front of it is fair per flow, so a short lane is what lets a request overtake a bulk
+    /// transfer's backlog.
     /// </summary>
-    public int NymClientQueueLimit { get; set; } = 64;
+    public int NymClientQueueLimit { get; set; } = 6;
 
-    /// <summary>How often nym-client's queue length is polled while over the limit (default 50 ms).</summary>
-    public TimeSpan NymClientQueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>How often nym-client's queue length is polled while over the limit (default 20 ms).</summary>
+    public TimeSpan NymClientQueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for values out of range.</summary>
     public void Validate()

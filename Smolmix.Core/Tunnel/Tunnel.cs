@@ -148,6 +148,18 @@ public sealed class Tunnel : IAsyncDisposable, IVirtualNetwork
     /// <summary>Counters of the tunnel (all sessions).</summary>
     public TunnelMetrics Metrics { get; }
 
+    /// <summary>The current path's stack, or null (diagnostics: benchmarks trace its connections).</summary>
+    internal NetStack? CurrentStack
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _path?.Stack;
+            }
+        }
+    }
+
     /// <summary>Counters of the current session's TCP/IP stack, or null while none is up.</summary>
     public StackMetrics? StackMetrics
     {

@@ -154,6 +154,16 @@ internal sealed class MixnetModel
         }
     }
 
+    /// <summary>Diagnostics: each node's sending queue as "lane:packets" pairs.</summary>
+    internal string DescribeSendingQueues()
+    {
+        lock (_gate)
+        {
+            return string.Join("; ", _nodes.Values.Where(n => n.SendingQueue.Count > 0)
+                .Select(n => string.Join(" ", n.SendingQueue.Select(l => $"{l.Key % 1000}:{l.Value.Packets.Count}"))));
+        }
+    }
+
     /// <summary>Packets of <paramref name="lane"/> that <paramref name="from"/> has not sent yet.</summary>
     public long LaneQueueLength(NymAddress from, ulong lane)
     {
@@ -246,28 +256,58 @@ internal sealed class MixnetModel
         return false;
     }
 
-    /// <summary>Puts one packet on <paramref name="node"/>'s Poisson queue. Caller holds the lock.</summary>
+    /// <summary>
+    /// Puts one packet on <paramref name="node"/>'s sending queue: its lane of the transmission buffer,
+    /// drained one packet per slot of the node's Poisson process (<see cref="OnSendingSlot"/>). Without
+    /// a Poisson process the packet leaves at once. Caller holds the lock.
+    /// </summary>
     private void EnqueuePacket(MixnetNode node, InFlightMessage message, ulong lane, TimeSpan now)
     {
-        TimeSpan departure = now;
-        if (node.SendingInterval is { } mean)
+        _packetsQueued++;
+        if (node.SendingInterval is not { } mean)
         {
-            TimeSpan start = node.LastDeparture > now ? node.LastDeparture : now;
-            departure = start + TimeSpan.FromMilliseconds(Exponential(mean.TotalMilliseconds));
-            node.LastDeparture = departure;
-        }
-        else
-        {
-            // Without a Poisson process the packet leaves at once: it is no longer queued for its
-            // lane, even before the scheduler runs its departure (a lane length that counted it
-            // until then would make a sender that polls the lane wait for a queue that is not there).
+            // No longer queued for its lane, even before the scheduler runs its departure (a lane length
+            // that counted it until then would make a sender that polls the lane wait for nothing).
             node.AddToLane(lane, -1);
+            _queueing.Add(TimeSpan.Zero);
+            _scheduler.Schedule(now, t => OnDeparture(node, message, lane, inLane: false, t));
+            return;
         }
 
-        _queueing.Add(departure - now);
-        _packetsQueued++;
-        bool inLane = node.SendingInterval is not null;
-        _scheduler.Schedule(departure, t => OnDeparture(node, message, lane, inLane, t));
+        node.Enqueue(new QueuedPacket(message, lane, now));
+        if (!node.SlotScheduled)
+        {
+            // The Poisson process ticks whether or not anything is queued (cover traffic fills empty
+            // slots); being memoryless, the next tick after any moment is an exponential gap away.
+            node.SlotScheduled = true;
+            _scheduler.Schedule(now + TimeSpan.FromMilliseconds(Exponential(mean.TotalMilliseconds)), t => OnSendingSlot(node, t));
+        }
+    }
+
+    /// <summary>A slot of <paramref name="node"/>'s Poisson process: the packet nym-client would pick leaves.</summary>
+    private void OnSendingSlot(MixnetNode node, TimeSpan now)
+    {
+        QueuedPacket packet;
+        lock (_gate)
+        {
+            if (!node.TryTakeNext(_random, out packet))
+            {
+                node.SlotScheduled = false;
+                return;
+            }
+
+            _queueing.Add(now - packet.EnqueuedAt);
+            if (node.SendingQueue.Count > 0 && node.SendingInterval is { } mean)
+            {
+                _scheduler.Schedule(now + TimeSpan.FromMilliseconds(Exponential(mean.TotalMilliseconds)), t => OnSendingSlot(node, t));
+            }
+            else
+            {
+                node.SlotScheduled = false;
+            }
+        }
+
+        OnDeparture(node, packet.Message, packet.Lane, inLane: true, now);
     }
 
     private void OnDeparture(MixnetNode node, InFlightMessage message, ulong lane, bool inLane, TimeSpan now)

@@ -20,7 +20,7 @@ namespace Smolmix.Benchmarks;
 /// </summary>
 public static class DevnetPathBenchmark
 {
-    private const string Usage = "devnet-path [--preset instant|nym|all (all)] [--instant-mib N (16)] [--nym-mib N (4)] [--samples N (20)] [--seed N (1)] [--path-model true|false] [--bundle N] [--flush-ms N] [--queue-limit N] [--exit-buffer-ms N] [--surb-high N]";
+    private const string Usage = "devnet-path [--preset instant|nym|all (all)] [--instant-mib N (16)] [--nym-mib N (4)] [--samples N (20)] [--seed N (1)] [--path-model true|false] [--bundle N] [--flush-ms N] [--queue-limit N] [--queue-poll-ms N] [--exit-buffer-ms N] [--surb-high N] [--trace] [--only-load]";
     private const byte Upload = (byte)'U';
     private const byte Download = (byte)'D';
     private const byte RequestResponse = (byte)'R';
@@ -32,6 +32,7 @@ public static class DevnetPathBenchmark
         string which = "all";
         int instantMib = 16, nymMib = 4, samples = 20, seed = 1;
         var tunnelOptions = new TunnelOptions();
+        bool trace = false, onlyLoad = false;
         for (int i = 0; i < args.Length; i++)
         {
             string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -46,7 +47,10 @@ public static class DevnetPathBenchmark
                 "--bundle" => int.TryParse(value, out int bundle) && Set(() => tunnelOptions.Bundling.MaxSphinxPacketsPerMessage = bundle),
                 "--flush-ms" => int.TryParse(value, out int flush) && Set(() => tunnelOptions.Bundling.FlushDelay = TimeSpan.FromMilliseconds(flush)),
                 "--queue-limit" => int.TryParse(value, out int limit) && Set(() => tunnelOptions.Bundling.NymClientQueueLimit = limit),
+                "--queue-poll-ms" => int.TryParse(value, out int poll) && poll > 0 && Set(() => tunnelOptions.Bundling.NymClientQueuePollInterval = TimeSpan.FromMilliseconds(poll)),
                 "--exit-buffer-ms" => int.TryParse(value, out int buffer) && Set(() => tunnelOptions.ExitBufferTimeoutMs = buffer),
+                "--trace" => (trace = true) && Back(ref i),
+                "--only-load" => (onlyLoad = true) && Back(ref i),
                 "--surb-high" => int.TryParse(value, out int high) && Set(() => tunnelOptions.Surbs.HighWatermark = high),
                 _ => false,
             };
@@ -69,10 +73,16 @@ public static class DevnetPathBenchmark
 
         if (which is "nym" or "all")
         {
-            await RunNymAsync(host, tunnelOptions, nymMib, samples, seed).ConfigureAwait(false);
+            await RunNymAsync(host, tunnelOptions, nymMib, samples, seed, trace, onlyLoad).ConfigureAwait(false);
         }
 
         return 0;
+    }
+
+    private static bool Back(ref int i)
+    {
+        i--;
+        return true;
     }
 
     private static bool Set(Action set)
@@ -92,7 +102,7 @@ public static class DevnetPathBenchmark
         Print($"instant: upload/download = {up.Rate / down.Rate:0.000} (goal >= 0.67)");
     }
 
-    private static async Task RunNymAsync(BenchHost host, TunnelOptions tunnelOptions, int mib, int samples, int seed)
+    private static async Task RunNymAsync(BenchHost host, TunnelOptions tunnelOptions, int mib, int samples, int seed, bool trace, bool onlyLoad)
     {
         await using Session s = await Session.StartAsync(DevnetPreset.Nym, host, tunnelOptions, seed).ConfigureAwait(false);
         MixnetOptions m = s.Mixnet;
@@ -111,6 +121,11 @@ public static class DevnetPathBenchmark
         List<double> quiet = await s.RoundTripsAsync(samples, CancellationToken.None).ConfigureAwait(false);
 
         long bytes = mib * 1024L * 1024;
+        if (onlyLoad)
+        {
+            goto Loaded;
+        }
+
         Transfer down = await s.DownloadAsync(bytes).ConfigureAwait(false);
         Print($"nym: {mib} MiB download {down.Seconds:0.0} s = {down.Rate / 1000:0.0} kB/s = {down.Rate / downLimit:0.000} of the limit (goal >= 0.9) {down.Counters}");
         Transfer up = await s.UploadAsync(bytes).ConfigureAwait(false);
@@ -125,8 +140,10 @@ public static class DevnetPathBenchmark
         Print($"nym: 1 MiB download: {one.SphinxPackets} Sphinx packets ({one.ForwardPackets} forward, {one.ReplyPackets} reply); SURB-bound lower limit {lowerLimit:0} "
             + $"({replyPackets:0} reply + {lowerLimit - replyPackets:0} forward carrying their SURBs) = {one.SphinxPackets / lowerLimit:0.00}x (goal <= 1.25x)");
 
-        // Latency under load: round trips on a second connection while a bulk download runs.
+    // Latency under load: round trips on a second connection while a bulk download runs.
+    Loaded:
         using var stop = new CancellationTokenSource();
+        Task tracing = trace ? TraceAsync(s, stop.Token) : Task.CompletedTask;
         Task bulk = s.DownloadUntilAsync(stop.Token);
         await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         List<double> loaded = await s.RoundTripsAsync(samples, CancellationToken.None).ConfigureAwait(false);
@@ -139,9 +156,47 @@ public static class DevnetPathBenchmark
         {
         }
 
+        await tracing.ConfigureAwait(false);
         double q50 = Percentile(quiet, 0.5), q90 = Percentile(quiet, 0.9), l50 = Percentile(loaded, 0.5), l90 = Percentile(loaded, 0.9);
         Print($"nym: 1 KiB request/response, n={samples}: quiet p50 {q50:0} ms p90 {q90:0} ms; under a bulk download p50 {l50:0} ms p90 {l90:0} ms; "
             + $"ratio p50 {l50 / q50:0.00} p90 {l90 / q90:0.00} (goal <= 1.5)");
+    }
+
+    /// <summary>Diagnostics: once a second, the Devnet's reply queue and both stacks' busy connections.</summary>
+    private static async Task TraceAsync(Session s, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            MixnetCounters m = s.Devnet.Counters.Mixnet;
+            Print($"[{clock.Elapsed.TotalSeconds,5:0.0}s] devnet: replies waiting {m.RepliesWaiting}, Poisson queued {m.PacketsQueued}, SURB wait {m.SurbWaitDelay}, queueing {m.QueueingDelay}; lanes {s.Devnet.MixnetModel.DescribeSendingQueues()}");
+            TraceStack("client", s.Tunnel.CurrentStack);
+            TraceStack("nat", (s.Devnet.Egress as global::Smolmix.Devnet.Egress.UserspaceNatEgress)?.Stack);
+            try
+            {
+                await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static void TraceStack(string name, NetStack? stack)
+    {
+        if (stack is null)
+        {
+            return;
+        }
+
+        lock (stack.Sync)
+        {
+            foreach (Smolmix.Tcp.TcpConnection c in stack.ConnectionsForTesting())
+            {
+                Print($"    {name} {c.State}: {c.TraceLine()}");
+            }
+        }
     }
 
     private static double Percentile(List<double> values, double p)
@@ -259,12 +314,23 @@ public static class DevnetPathBenchmark
             var request = new byte[SmallMessage];
             var response = new byte[SmallMessage];
             var times = new List<double>(count);
+            var forward = new List<double>(count);
+            BenchHost.RequestArrivals.Clear();
             for (int i = 0; i < count; i++)
             {
-                var sw = Stopwatch.StartNew();
+                long start = Stopwatch.GetTimestamp();
                 await stream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
                 await stream.ReadExactlyAsync(response, cancellationToken).ConfigureAwait(false);
-                times.Add(sw.Elapsed.TotalMilliseconds);
+                times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                if (BenchHost.RequestArrivals.TryDequeue(out long arrived))
+                {
+                    forward.Add(Stopwatch.GetElapsedTime(start, arrived).TotalMilliseconds);
+                }
+            }
+
+            if (forward.Count > 0)
+            {
+                Print($"    round trips: p50 {Percentile(times, 0.5):0} ms, of which client -> host p50 {Percentile(forward, 0.5):0} ms p90 {Percentile(forward, 0.9):0} ms");
             }
 
             return times;
@@ -322,6 +388,9 @@ public static class DevnetPathBenchmark
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _accept;
         private readonly byte[] _data = new byte[256 * 1024];
+
+        /// <summary>When each 1 KiB request arrived (diagnostics: splits a round trip into its two ways).</summary>
+        public static System.Collections.Concurrent.ConcurrentQueue<long> RequestArrivals { get; } = new();
 
         public BenchHost()
         {
@@ -397,6 +466,7 @@ public static class DevnetPathBenchmark
                         case RequestResponse:
                             while (await ReceiveExactlyAsync(peer, buffer.AsMemory(0, SmallMessage)).ConfigureAwait(false))
                             {
+                                RequestArrivals.Enqueue(Stopwatch.GetTimestamp());
                                 await peer.SendAsync(_data.AsMemory(0, SmallMessage), SocketFlags.None, _stop.Token).ConfigureAwait(false);
                             }
 

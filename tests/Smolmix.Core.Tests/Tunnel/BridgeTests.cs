@@ -92,6 +92,33 @@ public sealed class BridgeTests
     }
 
     [Fact]
+    public async Task ARequestTakesTheInteractiveLaneWhileTheDataLaneIsFull()
+    {
+        var time = new FakeTimeProvider();
+        using var metrics = new TunnelMetrics(null);
+        await using var device = NewDevice(time, metrics, new BundlingOptions { FlushDelay = TimeSpan.Zero });
+        var transport = new FakeTransport(time) { RoomFor = lane => lane != BridgeLane.Data };
+        device.Attach(transport);
+
+        // Bare ACKs of a download wait for the data lane, which stays full.
+        for (int i = 0; i < 5; i++)
+        {
+            await device.WriteAsync(TcpPacket(4000, payload: 0));
+        }
+
+        Assert.Equal(0, transport.Sent.Reader.Count);
+
+        // A request on another connection leaves at once on the interactive lane (the ACKs queued before it may
+        // ride along in the same message).
+        await device.WriteAsync(TcpPacket(5000, payload: 100));
+        (byte[] bundle, _) = await transport.Sent.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+        List<ReadOnlyMemory<byte>> packets = PacketBundle.Decode(bundle);
+        Assert.Contains(packets, p => System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(p.Span.Slice(20)) == 5000);
+        Assert.True(transport.Lanes.TryDequeue(out BridgeLane sentOn));
+        Assert.Equal(BridgeLane.Interactive, sentOn);
+    }
+
+    [Fact]
     public async Task AFullQueueMakesWritesWait()
     {
         var time = new FakeTimeProvider();
@@ -253,6 +280,26 @@ public sealed class BridgeTests
         return reply;
     }
 
+    /// <summary>An IPv4/TCP packet (ACK flag, no options) from <paramref name="sourcePort"/> with <paramref name="payload"/> bytes.</summary>
+    private static byte[] TcpPacket(ushort sourcePort, int payload)
+    {
+        var packet = new byte[40 + payload];
+        packet[0] = 0x45;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), (ushort)packet.Length);
+        packet[8] = 64;
+        packet[9] = 6;
+        packet[12] = 10;
+        packet[15] = 2;
+        packet[16] = 192;
+        packet[18] = 2;
+        packet[19] = 80;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(20), sourcePort);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(22), 443);
+        packet[32] = 5 << 4;
+        packet[33] = 0x10;
+        return packet;
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(Bound);
@@ -289,15 +336,24 @@ public sealed class BridgeTests
 
         public int DataMessageLength(int bundleLength) => LpFrame.HeaderLength + IprRequest.DataHeaderLength(bundleLength) + bundleLength;
 
-        public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken) => await Room.WaitAsync(cancellationToken);
+        public async ValueTask WaitForRoomAsync(BridgeLane lane, CancellationToken cancellationToken) => await Room.WaitAsync(cancellationToken);
 
-        public async ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, int replySurbs, CancellationToken cancellationToken)
+        public ValueTask<bool> HasRoomAsync(BridgeLane lane, CancellationToken cancellationToken) => ValueTask.FromResult(Room.IsCompleted && RoomFor(lane));
+
+        /// <summary>Which lanes have room (all by default).</summary>
+        public Func<BridgeLane, bool> RoomFor { get; init; } = _ => true;
+
+        /// <summary>The lane of every message sent, in order.</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<BridgeLane> Lanes { get; } = new();
+
+        public async ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, int replySurbs, BridgeLane lane, CancellationToken cancellationToken)
         {
             if (Gate is { } gate)
             {
                 await gate.Task.WaitAsync(cancellationToken);
             }
 
+            Lanes.Enqueue(lane);
             Sent.Writer.TryWrite((bundle.ToArray(), replySurbs));
             Surbs.RecordSent(replySurbs);
         }

@@ -1,0 +1,130 @@
+namespace Smolmix.Tcp;
+
+/// <summary>
+/// The receiver's half of the path model: a limit on the window a connection offers its peer, so a
+/// bulk sender on a slow, long path (the mixnet's reply direction) keeps about one and a half
+/// bandwidth-delay products in flight instead of the whole receive buffer. The sender is usually not
+/// ours (a server on the internet); whatever it does, it cannot queue more than the window allows in
+/// front of the bottleneck — the exit's SURB-bound reply queue, which every connection of the tunnel
+/// shares, so one download would otherwise make every interactive response wait seconds behind it.
+/// </summary>
+/// <remarks>
+/// Inputs are the receiver's own measurements (in the spirit of receiver-driven LEDBAT and Linux's
+/// receive-side RTT estimate for autotuning): an RTT sample from every data segment whose timestamp
+/// echo carries one of our TSvals (the time from our ACK leaving to the data it released arriving:
+/// path RTT plus any queue in front of the sender's bytes), smoothed like RFC 6298's SRTT; the minimum
+/// of that smoothed RTT (the path without a queue); and the in-order delivery rate per round of one
+/// minimum RTT, as a windowed maximum over the last <see cref="RateRounds"/> rounds. The limit is
+/// <see cref="Gain"/> × rate × minimum RTT, never below <see cref="FloorBytes"/>; while the window is not
+/// the bottleneck a round delivers up to <see cref="Gain"/> times the last rate, so the limit grows
+/// geometrically until the path is full and then leaves a standing queue of about half a minimum RTT.
+/// Paths whose minimum RTT is under <see cref="MinimumPathRttUs"/> (memory, LAN, loopback) are not
+/// limited: timestamps tick in milliseconds, and their queues are not the problem.
+/// </remarks>
+internal sealed class ReceiveWindowGovernor
+{
+    /// <summary>In-flight bytes allowed per bandwidth-delay product.</summary>
+    public const double Gain = 1.25;
+
+    /// <summary>The smallest limit: enough for a fast start and for small flows to never notice.</summary>
+    public const long FloorBytes = 32 * 1024;
+
+    /// <summary>Below this minimum RTT the path is local and nothing is limited.</summary>
+    public const long MinimumPathRttUs = 20_000;
+
+    /// <summary>Rounds the delivery-rate maximum looks back over.</summary>
+    public const int RateRounds = 10;
+
+    /// <summary>Samples larger than this are ignored (a stale echo after a pause).</summary>
+    private const long MaximumSampleUs = 60_000_000;
+
+    private readonly long[] _rates = new long[RateRounds];
+    private int _rateCount;
+    private int _rateNext;
+    private long _srttUs = -1;
+    private long _minSrttUs = long.MaxValue;
+    private long _roundStartUs = -1;
+    private long _roundBytes;
+
+    /// <summary>Smoothed receiver-side RTT (µs), or -1 before the first sample.</summary>
+    public long SrttUs => _srttUs;
+
+    /// <summary>The smallest smoothed RTT seen (µs), or -1 before the first sample.</summary>
+    public long MinSrttUs => _minSrttUs == long.MaxValue ? -1 : _minSrttUs;
+
+    /// <summary>The largest per-round delivery rate of the last rounds (bytes per second), or 0.</summary>
+    public long MaxRate
+    {
+        get
+        {
+            long max = 0;
+            for (int i = 0; i < _rateCount; i++)
+            {
+                max = Math.Max(max, _rates[i]);
+            }
+
+            return max;
+        }
+    }
+
+    /// <summary>
+    /// The window limit in bytes beyond RCV.NXT (excluding data already held out of order), or
+    /// <see cref="long.MaxValue"/> while the path is local or not measured yet.
+    /// </summary>
+    public long Limit
+    {
+        get
+        {
+            if (_minSrttUs == long.MaxValue || _minSrttUs < MinimumPathRttUs || _rateCount == 0)
+            {
+                return long.MaxValue;
+            }
+
+            double bdp = MaxRate * (_minSrttUs / 1e6);
+            return Math.Max(FloorBytes, (long)(Gain * bdp));
+        }
+    }
+
+    /// <summary>Takes an RTT sample (µs) measured from a timestamp echo on a data segment.</summary>
+    public void OnRttSample(long sampleUs)
+    {
+        if (sampleUs < 0 || sampleUs > MaximumSampleUs)
+        {
+            return;
+        }
+
+        _srttUs = _srttUs < 0 ? sampleUs : _srttUs + ((sampleUs - _srttUs) / 8);
+        _minSrttUs = Math.Min(_minSrttUs, _srttUs);
+    }
+
+    /// <summary>Counts <paramref name="bytes"/> delivered in order at <paramref name="nowUs"/>.</summary>
+    public void OnDelivered(int bytes, long nowUs)
+    {
+        if (_roundStartUs < 0)
+        {
+            _roundStartUs = nowUs;
+            _roundBytes = 0;
+            return;
+        }
+
+        _roundBytes += bytes;
+        long round = _minSrttUs == long.MaxValue ? 200_000 : Math.Max(_minSrttUs, 10_000);
+        long elapsed = nowUs - _roundStartUs;
+        if (elapsed < round)
+        {
+            return;
+        }
+
+        // A round that spans an idle gap measures the application, not the path: keep only rounds that
+        // delivered something in each of their minimum RTTs (elapsed below two rounds).
+        if (elapsed < 2 * round)
+        {
+            _rates[_rateNext] = _roundBytes * 1_000_000 / elapsed;
+            _rateNext = (_rateNext + 1) % RateRounds;
+            _rateCount = Math.Min(_rateCount + 1, RateRounds);
+        }
+
+        _roundStartUs = nowUs;
+        _roundBytes = 0;
+    }
+}
