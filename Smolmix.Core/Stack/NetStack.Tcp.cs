@@ -208,6 +208,10 @@ public sealed partial class NetStack
         {
             throw new ArgumentOutOfRangeException(nameof(port));
         }
+        if (DeviceIsClosed)
+        {
+            throw new SocketException((int)SocketError.NetworkDown);
+        }
         lock (Sync)
         {
             if (anyAddress)
@@ -227,6 +231,16 @@ public sealed partial class NetStack
             _listeners[(ushort)port] = l;
             return l;
         }
+    }
+
+    /// <summary>Fails every listener's accepts (<paramref name="error"/>, or disposed when null). Under the lock.</summary>
+    private void CloseListeners(SocketError? error)
+    {
+        foreach (var l in _listeners.Values)
+        {
+            l.CloseFromStack(error);
+        }
+        _anyAddressListener?.CloseFromStack(error);
     }
 
     internal void RemoveListener(TcpStreamListener l)
