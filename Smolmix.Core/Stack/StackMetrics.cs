@@ -13,6 +13,7 @@ public sealed class StackMetrics : IDisposable
     private long _packetsIn, _packetsOut, _bytesIn, _bytesOut;
     private long _deviceWriteFailures, _tcpRandomLoss, _tcpRetransmits, _tcpRto, _tcpTlp, _tcpRecoveries, _tcpSpurious, _tcpDsack, _tcpEstablished, _tcpZwp, _tcpPmtu, _tcpMinRttProbes, _deviceClosures;
     private long _tcpBytesReceived, _tcpBytesAcked, _tcpBytesQueued;
+    private long _tcpIdleBufferReleases, _tcpIdleBufferBytesReleased;
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
 
@@ -29,6 +30,8 @@ public sealed class StackMetrics : IDisposable
         _meter.CreateObservableCounter("smolmix.tcp.rto", () => Volatile.Read(ref _tcpRto));
         _meter.CreateObservableCounter("smolmix.tcp.spurious_undos", () => Volatile.Read(ref _tcpSpurious));
         _meter.CreateObservableCounter("smolmix.tcp.connections_established", () => Volatile.Read(ref _tcpEstablished));
+        _meter.CreateObservableCounter("smolmix.tcp.idle_buffer_releases", () => Volatile.Read(ref _tcpIdleBufferReleases), description: "Times an idle TCP connection gave its grown buffers back");
+        _meter.CreateObservableCounter("smolmix.tcp.idle_buffer_bytes_released", () => Volatile.Read(ref _tcpIdleBufferBytesReleased), unit: "By", description: "Buffer bytes idle TCP connections gave back");
     }
 
     private IEnumerable<Measurement<long>> ObserveDrops()
@@ -97,6 +100,12 @@ public sealed class StackMetrics : IDisposable
     /// <summary>Brief drains a TCP sender made to re-measure the path's base RTT (the path model's minimum SRTT had expired).</summary>
     public long TcpMinRttProbes => Volatile.Read(ref _tcpMinRttProbes);
 
+    /// <summary>Times an idle TCP connection gave its grown send/receive buffers back (returning to their initial size).</summary>
+    public long TcpIdleBufferReleases => Volatile.Read(ref _tcpIdleBufferReleases);
+
+    /// <summary>Buffer bytes idle TCP connections gave back.</summary>
+    public long TcpIdleBufferBytesReleased => Volatile.Read(ref _tcpIdleBufferBytesReleased);
+
     /// <summary>TCP payload bytes received in window.</summary>
     public long TcpBytesReceived => Volatile.Read(ref _tcpBytesReceived);
 
@@ -122,6 +131,7 @@ public sealed class StackMetrics : IDisposable
     internal void AddTcpBytesReceived(int n) => Interlocked.Add(ref _tcpBytesReceived, n);
     internal void AddTcpBytesAcked(int n) => Interlocked.Add(ref _tcpBytesAcked, n);
     internal void TcpBytesQueued(int n) => Interlocked.Add(ref _tcpBytesQueued, n);
+    internal void TcpIdleBufferRelease(int bytes) { Interlocked.Increment(ref _tcpIdleBufferReleases); Interlocked.Add(ref _tcpIdleBufferBytesReleased, bytes); }
 
     /// <inheritdoc/>
     public void Dispose()

@@ -84,9 +84,10 @@ public static class IdleConnectionsBenchmark
         await Task.Delay(TimeSpan.FromSeconds(idleSeconds >= 0 ? idleSeconds : transferKiB > 0 ? 10 : 2), cts.Token).ConfigureAwait(false);
         long withConnections = Heap();
         double perEndpoint = (withConnections - baseline) / (2.0 * count) / 1024;
+        double buffersPerEndpoint = (BufferBytes(client, clients) + BufferBytes(server, servers)) / (2.0 * count) / 1024;
         string kind = transferKiB > 0 ? string.Create(CultureInfo.InvariantCulture, $"busy-then-idle endpoint ({transferKiB} KiB each way)") : "idle endpoint";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"idle-connections: {count} connections ({2 * count} endpoints), managed heap +{(withConnections - baseline) / (1024.0 * 1024):0.0} MiB, {perEndpoint:0.0} KiB per {kind} (goal <= {GoalKiB} KiB){(perEndpoint <= GoalKiB ? string.Empty : " - not met")}"));
+            $"idle-connections: {count} connections ({2 * count} endpoints), managed heap +{(withConnections - baseline) / (1024.0 * 1024):0.0} MiB, {perEndpoint:0.0} KiB per {kind} (goal <= {GoalKiB} KiB){(perEndpoint <= GoalKiB ? string.Empty : " - not met")}, of which TCP buffers (rings, queues) {buffersPerEndpoint:0.0} KiB"));
         foreach (TcpStream s in clients.Concat(servers))
         {
             s.Abort();
@@ -95,6 +96,21 @@ public static class IdleConnectionsBenchmark
         await a.DisposeAsync().ConfigureAwait(false);
         await b.DisposeAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>Bytes the connections behind <paramref name="streams"/> hold in buffers now.</summary>
+    private static long BufferBytes(NetStack stack, List<TcpStream> streams)
+    {
+        long total = 0;
+        lock (stack.Sync)
+        {
+            foreach (TcpStream s in streams)
+            {
+                total += s.Connection.BufferBytes;
+            }
+        }
+
+        return total;
     }
 
     /// <summary>Each end writes <paramref name="bytes"/> and reads the other's <paramref name="bytes"/>, checking every byte.</summary>
