@@ -29,6 +29,24 @@ public sealed class TcpStreamListener : IDisposable
 
     internal bool HasBacklogRoom => !_disposed && !_closedByStack && _pending + _accepted.Reader.Count < _stack.Options.ListenBacklog;
 
+    /// <summary>
+    /// True while established connections can still be queued for <see cref="AcceptAsync"/>: the half-open
+    /// queue may be full (then SYNs are answered with cookies), the accept queue is not.
+    /// </summary>
+    internal bool AcceptQueueHasRoom => !_disposed && !_closedByStack && _accepted.Reader.Count < _stack.Options.ListenBacklog;
+
+    /// <summary>Half-open (SYN-RECEIVED) connections held for this listener.</summary>
+    internal int HalfOpen => _pending;
+
+    /// <summary>When this listener last answered a SYN with a cookie (stack µs; long.MinValue = never).</summary>
+    private long _lastCookieUs = long.MinValue;
+
+    /// <summary>Records a SYN answered with a cookie at <paramref name="nowUs"/>.</summary>
+    internal void OnCookieSent(long nowUs) => _lastCookieUs = nowUs;
+
+    /// <summary>True while a cookie this listener sent may still come back (only then are ACKs checked for one).</summary>
+    internal bool CookiesActive(long nowUs) => _lastCookieUs != long.MinValue && nowUs - _lastCookieUs <= SynCookie.LifetimeUs;
+
     internal void OnSyn(TcpConnection c) => _pending++;
 
     internal void OnConnectionEstablished(TcpConnection c)

@@ -1,10 +1,9 @@
-using System.Net;
-using Smolmix.Devices;
 using Smolmix.Simulation;
 using Smolmix.Tcp;
 using Smolmix.Tests.TcpSegments;
 using Smolmix.Wire;
 using Xunit.Abstractions;
+using static Smolmix.Tests.Tcp.SimulatedConnections;
 
 namespace Smolmix.Tests.Tcp;
 
@@ -21,7 +20,7 @@ public sealed class IdleBufferReleaseTests(ITestOutputHelper output)
     public void BusyThenIdle_BothEndsReturnToTheIdleFootprint_AndLaterTransfersAreByteExact()
     {
         var path = NewPath();
-        var (client, server) = Connect(path);
+        var (client, server, _) = Connect(path);
         int clientIdle = BufferBytes(path.Client, client);
         int serverIdle = BufferBytes(path.Server, server);
         output.WriteLine($"idle after the handshake: client {clientIdle} B, server {serverIdle} B");
@@ -61,7 +60,7 @@ public sealed class IdleBufferReleaseTests(ITestOutputHelper output)
     public void UnreadData_KeepsTheReceiveRing_UntilTheApplicationReadsIt()
     {
         var path = NewPath();
-        var (client, server) = Connect(path);
+        var (client, server, _) = Connect(path);
         var data = TestData(200_000, 9);
         lock (path.Client.Sync)
         {
@@ -147,85 +146,6 @@ public sealed class IdleBufferReleaseTests(ITestOutputHelper output)
         Assert.Equal(0, h.Stack.Metrics.Drops(DropReason.TcpUnacceptable));
     }
 
-    /// <summary>Two stacks 40 ms apart (20 ms each way), no loss.</summary>
-    private static SimulatedPath NewPath() => new(
-        new ImpairmentOptions { Seed = 1, BaseDelay = TimeSpan.FromMilliseconds(20) },
-        new ImpairmentOptions { Seed = 2, BaseDelay = TimeSpan.FromMilliseconds(20) });
-
-    private static (TcpConnection Client, TcpConnection Server) Connect(SimulatedPath path)
-    {
-        var listener = path.Server.Listen(80);
-        _ = path.Client.ConnectTcpAsync(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 80));
-        TcpConnection? client = null;
-        TcpStream? accepted = null;
-        for (int i = 0; i < 1000 && (client is null || accepted is null); i++)
-        {
-            Assert.True(path.Clock.RunNext(), "the handshake stalled");
-            lock (path.Client.Sync)
-            {
-                client ??= path.Client.ConnectionsForTesting().FirstOrDefault(c => c.IsSynchronized);
-            }
-            if (accepted is null)
-            {
-                listener.TryAccept(out accepted);
-            }
-        }
-        Assert.NotNull(client);
-        Assert.NotNull(accepted);
-        return (client, accepted.Connection);
-    }
-
-    /// <summary>Each end sends <paramref name="bytes"/> and reads the other's, checking every byte (bounded in virtual time).</summary>
-    private static void Exchange(SimulatedPath path, TcpConnection client, TcpConnection server, int bytes, int seed)
-    {
-        byte[] up = TestData(bytes, seed * 2 + 1);
-        byte[] down = TestData(bytes, seed * 2 + 2);
-        var upGot = new MemoryStream();
-        var downGot = new MemoryStream();
-        int upSent = 0, downSent = 0;
-        var buf = new byte[64 * 1024];
-        TimeSpan limit = path.Clock.Now + TimeSpan.FromSeconds(120);
-        while (upGot.Length < bytes || downGot.Length < bytes)
-        {
-            lock (path.Client.Sync)
-            {
-                upSent += client.Write(up.AsSpan(upSent));
-                int n;
-                while ((n = client.Read(buf)) > 0)
-                {
-                    downGot.Write(buf, 0, n);
-                }
-            }
-            lock (path.Server.Sync)
-            {
-                downSent += server.Write(down.AsSpan(downSent));
-                int n;
-                while ((n = server.Read(buf)) > 0)
-                {
-                    upGot.Write(buf, 0, n);
-                }
-            }
-            if (upGot.Length == bytes && downGot.Length == bytes)
-            {
-                break;
-            }
-            Assert.True(path.Clock.Now < limit, $"transfer incomplete at {path.Clock.Now}");
-            Assert.True(path.Clock.RunNext(), "transfer stalled");
-        }
-        Assert.Equal(up, upGot.ToArray());
-        Assert.Equal(down, downGot.ToArray());
-    }
-
-    /// <summary>Runs every event due within <paramref name="duration"/> of virtual time; no application I/O.</summary>
-    private static void RunIdle(SimulatedPath path, TimeSpan duration)
-    {
-        TimeSpan until = path.Clock.Now + duration;
-        while (path.Clock.NextEventTime is TimeSpan t && t <= until)
-        {
-            path.Clock.RunNext();
-        }
-    }
-
     private static int BufferBytes(NetStack stack, TcpConnection c)
     {
         lock (stack.Sync)
@@ -240,12 +160,5 @@ public sealed class IdleBufferReleaseTests(ITestOutputHelper output)
         {
             return f();
         }
-    }
-
-    private static byte[] TestData(int length, int seed)
-    {
-        var data = new byte[length];
-        new Random(seed).NextBytes(data);
-        return data;
     }
 }
