@@ -82,7 +82,10 @@ public sealed class StackOptions
     /// <summary>FIN-WAIT-2 timeout after the application closed (default 60 s).</summary>
     public TimeSpan FinWait2Timeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Pending connections a listener queues before dropping SYNs (default 128).</summary>
+    /// <summary>
+    /// Connections a listener holds half-open or waiting to be accepted (default 128). Past it, SYNs are answered
+    /// with SYN cookies (no state kept) while the accept queue has room, and dropped when it has none.
+    /// </summary>
     public int ListenBacklog { get; set; } = 128;
 
     /// <summary>Datagrams a UDP socket queues before dropping (default 512).</summary>

@@ -38,8 +38,11 @@ public sealed partial class NetStack
             conn.OnSegment(ref seg);
             return;
         }
-        // No connection: a SYN may open one on a listener (RFC 9293 §3.10.7.2).
-        if (seg.Syn && !seg.HasAck && !seg.Rst)
+        // No connection: a SYN may open one on a listener (RFC 9293 §3.10.7.2); while the listener's half-open
+        // queue is full it is answered with a SYN cookie, and an ACK may then carry one back.
+        bool syn = seg.Syn && !seg.HasAck && !seg.Rst;
+        bool ack = seg.HasAck && !seg.Syn && !seg.Rst;
+        if (syn || ack)
         {
             TcpStreamListener? listener = null;
             if (IsLocal(dst))
@@ -47,19 +50,33 @@ public sealed partial class NetStack
                 _listeners.TryGetValue(h.DestinationPort, out listener);
             }
             listener ??= _anyAddressListener;
-            if (listener is not null)
+            if (listener is not null && syn)
             {
-                if (!listener.HasBacklogRoom)
+                if (listener.HasBacklogRoom)
                 {
-                    Metrics.Drop(DropReason.QueueFull);
-                    return; // the peer retransmits its SYN
+                    uint iss = NewIsn(id);
+                    var c = new TcpConnection(this, id, iss, (uint)Rng.Next()) { Listener = listener };
+                    _tcp[id] = c;
+                    listener.OnSyn(c);
+                    c.AcceptSyn(ref seg);
                 }
-                uint iss = NewIsn(id);
-                var c = new TcpConnection(this, id, iss, (uint)Rng.Next()) { Listener = listener };
-                _tcp[id] = c;
-                listener.OnSyn(c);
-                c.AcceptSyn(ref seg);
+                else if (listener.AcceptQueueHasRoom)
+                {
+                    SendSynCookie(listener, id, in seg);
+                }
+                else
+                {
+                    Metrics.Drop(DropReason.QueueFull); // the application does not accept: the peer retransmits its SYN
+                }
                 return;
+            }
+            if (listener is not null && listener.CookiesActive(NowMicros))
+            {
+                if (TryOpenFromCookie(listener, id, ref seg))
+                {
+                    return;
+                }
+                Metrics.TcpSynCookieRejected();
             }
         }
         Metrics.Drop(DropReason.NoSocket);
@@ -208,6 +225,10 @@ public sealed partial class NetStack
         {
             throw new ArgumentOutOfRangeException(nameof(port));
         }
+        if (DeviceIsClosed)
+        {
+            throw new SocketException((int)SocketError.NetworkDown);
+        }
         lock (Sync)
         {
             if (anyAddress)
@@ -227,6 +248,16 @@ public sealed partial class NetStack
             _listeners[(ushort)port] = l;
             return l;
         }
+    }
+
+    /// <summary>Fails every listener's accepts (<paramref name="error"/>, or disposed when null). Under the lock.</summary>
+    private void CloseListeners(SocketError? error)
+    {
+        foreach (var l in _listeners.Values)
+        {
+            l.CloseFromStack(error);
+        }
+        _anyAddressListener?.CloseFromStack(error);
     }
 
     internal void RemoveListener(TcpStreamListener l)

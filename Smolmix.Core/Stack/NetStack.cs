@@ -148,7 +148,8 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
     /// The device under the stack closed or failed (read end of stream, disposed, or a read/write error):
     /// nothing can be sent or received any more, so every connection and socket fails at once with
     /// <see cref="SocketError.NetworkDown"/> (a TCP stream's reads and writes throw an IOException wrapping
-    /// that SocketException), and new connects fail the same way. Counted once in
+    /// that SocketException; a listener's pending and later accepts throw it), and new connects and listens
+    /// fail the same way. Counted once in
     /// <see cref="StackMetrics.DeviceClosures"/>. Does nothing once the stack is being disposed.
     /// </summary>
     internal void OnDeviceClosed(Exception? cause)
@@ -166,6 +167,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
                 c.FailFromStack(SocketError.NetworkDown);
             }
             CloseAllSockets();
+            CloseListeners(SocketError.NetworkDown);
         }
     }
 
@@ -253,6 +255,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
                 c.Abort();
             }
             CloseAllSockets();
+            CloseListeners(null);
         }
         _stop.Cancel();
         if (_readLoop is not null)

@@ -4,7 +4,7 @@ using Smolmix.Wire;
 
 namespace Smolmix.Stack;
 
-/// <summary>Keyed hashes of connection tuples: ISNs (RFC 6528) and ephemeral ports (RFC 6056).</summary>
+/// <summary>Keyed hashes of connection tuples: ISNs (RFC 6528), ephemeral ports (RFC 6056) and SYN cookies (RFC 4987 §3.6).</summary>
 internal sealed class SecretHash
 {
     private readonly byte[] _key = new byte[32];
@@ -23,14 +23,27 @@ internal sealed class SecretHash
 
     /// <summary>32-bit keyed hash of (local, localPort, remote, remotePort, domain).</summary>
     public uint Hash(in IpAddr local, ushort localPort, in IpAddr remote, ushort remotePort, byte domain)
+        => Hash(local, localPort, remote, remotePort, domain, null);
+
+    /// <summary>32-bit keyed hash of (local, localPort, remote, remotePort, domain, extra): a value per tuple and counter (SYN cookies).</summary>
+    public uint Hash(in IpAddr local, ushort localPort, in IpAddr remote, ushort remotePort, byte domain, uint? extra)
     {
-        Span<byte> input = stackalloc byte[16 + 16 + 2 + 2 + 1];
+        // Without an extra value the input is the original 37 bytes, so ISNs and ports stay what they were.
+        Span<byte> input = stackalloc byte[16 + 16 + 2 + 2 + 1 + 4];
         input.Clear();
         local.WriteTo(input);
         remote.WriteTo(input[16..]);
         BinaryPrimitives.WriteUInt16BigEndian(input[32..], localPort);
         BinaryPrimitives.WriteUInt16BigEndian(input[34..], remotePort);
         input[36] = domain;
+        if (extra is uint e)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(input[37..], e);
+        }
+        else
+        {
+            input = input[..37];
+        }
         Span<byte> mac = stackalloc byte[32];
         HMACSHA256.HashData(_key, input, mac);
         return BinaryPrimitives.ReadUInt32BigEndian(mac);

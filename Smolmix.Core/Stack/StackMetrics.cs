@@ -13,6 +13,8 @@ public sealed class StackMetrics : IDisposable
     private long _packetsIn, _packetsOut, _bytesIn, _bytesOut;
     private long _deviceWriteFailures, _tcpRandomLoss, _tcpRetransmits, _tcpRto, _tcpTlp, _tcpRecoveries, _tcpSpurious, _tcpDsack, _tcpEstablished, _tcpZwp, _tcpPmtu, _tcpMinRttProbes, _deviceClosures;
     private long _tcpBytesReceived, _tcpBytesAcked, _tcpBytesQueued;
+    private long _tcpIdleBufferReleases, _tcpIdleBufferBytesReleased;
+    private long _tcpSynCookiesSent, _tcpSynCookiesAccepted, _tcpSynCookiesRejected;
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
 
@@ -29,6 +31,11 @@ public sealed class StackMetrics : IDisposable
         _meter.CreateObservableCounter("smolmix.tcp.rto", () => Volatile.Read(ref _tcpRto));
         _meter.CreateObservableCounter("smolmix.tcp.spurious_undos", () => Volatile.Read(ref _tcpSpurious));
         _meter.CreateObservableCounter("smolmix.tcp.connections_established", () => Volatile.Read(ref _tcpEstablished));
+        _meter.CreateObservableCounter("smolmix.tcp.syn_cookies_sent", () => Volatile.Read(ref _tcpSynCookiesSent), description: "SYNs answered with a SYN cookie (a listener's half-open queue was full)");
+        _meter.CreateObservableCounter("smolmix.tcp.syn_cookies_accepted", () => Volatile.Read(ref _tcpSynCookiesAccepted), description: "Connections opened from a valid SYN cookie");
+        _meter.CreateObservableCounter("smolmix.tcp.syn_cookies_rejected", () => Volatile.Read(ref _tcpSynCookiesRejected), description: "ACKs to a listener with cookies out that carried no valid cookie");
+        _meter.CreateObservableCounter("smolmix.tcp.idle_buffer_releases", () => Volatile.Read(ref _tcpIdleBufferReleases), description: "Times an idle TCP connection gave its grown buffers back");
+        _meter.CreateObservableCounter("smolmix.tcp.idle_buffer_bytes_released", () => Volatile.Read(ref _tcpIdleBufferBytesReleased), unit: "By", description: "Buffer bytes idle TCP connections gave back");
     }
 
     private IEnumerable<Measurement<long>> ObserveDrops()
@@ -97,6 +104,21 @@ public sealed class StackMetrics : IDisposable
     /// <summary>Brief drains a TCP sender made to re-measure the path's base RTT (the path model's minimum SRTT had expired).</summary>
     public long TcpMinRttProbes => Volatile.Read(ref _tcpMinRttProbes);
 
+    /// <summary>Times an idle TCP connection gave its grown send/receive buffers back (returning to their initial size).</summary>
+    public long TcpIdleBufferReleases => Volatile.Read(ref _tcpIdleBufferReleases);
+
+    /// <summary>Buffer bytes idle TCP connections gave back.</summary>
+    public long TcpIdleBufferBytesReleased => Volatile.Read(ref _tcpIdleBufferBytesReleased);
+
+    /// <summary>SYNs answered with a SYN cookie because a listener's half-open queue was full (a SYN flood, or a burst of connects).</summary>
+    public long TcpSynCookiesSent => Volatile.Read(ref _tcpSynCookiesSent);
+
+    /// <summary>Connections opened from a valid SYN cookie.</summary>
+    public long TcpSynCookiesAccepted => Volatile.Read(ref _tcpSynCookiesAccepted);
+
+    /// <summary>ACKs that reached a listener with SYN cookies out but carried no valid cookie (answered with a RST).</summary>
+    public long TcpSynCookiesRejected => Volatile.Read(ref _tcpSynCookiesRejected);
+
     /// <summary>TCP payload bytes received in window.</summary>
     public long TcpBytesReceived => Volatile.Read(ref _tcpBytesReceived);
 
@@ -122,6 +144,10 @@ public sealed class StackMetrics : IDisposable
     internal void AddTcpBytesReceived(int n) => Interlocked.Add(ref _tcpBytesReceived, n);
     internal void AddTcpBytesAcked(int n) => Interlocked.Add(ref _tcpBytesAcked, n);
     internal void TcpBytesQueued(int n) => Interlocked.Add(ref _tcpBytesQueued, n);
+    internal void TcpSynCookieSent() => Interlocked.Increment(ref _tcpSynCookiesSent);
+    internal void TcpSynCookieAccepted() => Interlocked.Increment(ref _tcpSynCookiesAccepted);
+    internal void TcpSynCookieRejected() => Interlocked.Increment(ref _tcpSynCookiesRejected);
+    internal void TcpIdleBufferRelease(int bytes) { Interlocked.Increment(ref _tcpIdleBufferReleases); Interlocked.Add(ref _tcpIdleBufferBytesReleased, bytes); }
 
     /// <inheritdoc/>
     public void Dispose()

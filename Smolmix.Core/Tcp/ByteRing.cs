@@ -1,12 +1,13 @@
 namespace Smolmix.Tcp;
 
 /// <summary>
-/// A ring of bytes that grows by doubling up to a cap. Holds a readable region starting at
-/// the ring's head; bytes beyond it may be written at an offset (out-of-order data) before they
-/// become readable. Not thread-safe: the stack lock guards it.
+/// A ring of bytes that grows by doubling up to a cap, and can give its grown buffer back when it is
+/// empty. Holds a readable region starting at the ring's head; bytes beyond it may be written at an
+/// offset (out-of-order data) before they become readable. Not thread-safe: the stack lock guards it.
 /// </summary>
 internal sealed class ByteRing
 {
+    private readonly int _initialCapacity;
     private readonly int _firstGrowth;
     private byte[] _buf;
     private int _head;
@@ -17,7 +18,8 @@ internal sealed class ByteRing
     public ByteRing(int initialCapacity, int maxCapacity, int firstGrowth = 0)
     {
         MaxCapacity = Math.Max(maxCapacity, 16);
-        _buf = new byte[Math.Clamp(initialCapacity, 16, MaxCapacity)];
+        _initialCapacity = Math.Clamp(initialCapacity, 16, MaxCapacity);
+        _buf = new byte[_initialCapacity];
         _firstGrowth = firstGrowth;
     }
 
@@ -29,6 +31,9 @@ internal sealed class ByteRing
 
     /// <summary>Upper bound for growth.</summary>
     public int MaxCapacity { get; private set; }
+
+    /// <summary>True when the buffer has grown past its initial size.</summary>
+    public bool IsGrown => _buf.Length > _initialCapacity;
 
     /// <summary>Free bytes after the readable region within current capacity.</summary>
     public int Free => _buf.Length - Count;
@@ -59,6 +64,23 @@ internal sealed class ByteRing
         Array.Copy(_buf, 0, nb, first, _head);
         _buf = nb;
         _head = 0;
+    }
+
+    /// <summary>
+    /// Gives a grown buffer back when nothing is readable: the ring returns to its initial size and keeps its
+    /// cap, so it grows again on demand. The caller guarantees that no bytes are held beyond the readable
+    /// region (no out-of-order data), which the ring cannot see. Returns the bytes released (0 if none).
+    /// </summary>
+    public int ShrinkIfEmpty()
+    {
+        if (Count != 0 || !IsGrown)
+        {
+            return 0;
+        }
+        int released = _buf.Length - _initialCapacity;
+        _buf = new byte[_initialCapacity];
+        _head = 0;
+        return released;
     }
 
     /// <summary>Appends bytes at the end of the readable region; returns how many fit.</summary>

@@ -9,6 +9,24 @@ internal sealed class ReceiveAssembler
     // Sorted, non-overlapping, non-adjacent [Start, End) offsets from RCV.NXT.
     private readonly List<(int Start, int End)> _ranges = new();
 
+    /// <summary>True when the range list holds a backing array (it has none until the first hole).</summary>
+    public bool IsGrown => _ranges.Capacity > 0;
+
+    /// <summary>Bytes of the range list's backing array.</summary>
+    public int SlotBytes => _ranges.Capacity * 8;
+
+    /// <summary>Drops the range list's backing array when no range is held; returns the bytes released.</summary>
+    public int ShrinkIfEmpty()
+    {
+        if (_ranges.Count != 0 || !IsGrown)
+        {
+            return 0;
+        }
+        int released = SlotBytes;
+        _ranges.Capacity = 0;
+        return released - SlotBytes;
+    }
+
     /// <summary>Number of disjoint out-of-order ranges held.</summary>
     public int RangeCount => _ranges.Count;
 

@@ -8,11 +8,33 @@ namespace Smolmix.Tcp;
 /// </summary>
 internal sealed class RetransmitQueue
 {
-    private SentSegment[] _items = new SentSegment[64];
+    /// <summary>Slots the queue starts with (and returns to when it shrinks).</summary>
+    private const int InitialSlots = 64;
+
+    private SentSegment[] _items = new SentSegment[InitialSlots];
     private int _head;
 
     /// <summary>Segments held.</summary>
     public int Count { get; private set; }
+
+    /// <summary>True when the slot array has grown past its initial size.</summary>
+    public bool IsGrown => _items.Length > InitialSlots;
+
+    /// <summary>Bytes of the slot array (references; the segments themselves are counted apart).</summary>
+    public int SlotBytes => _items.Length * IntPtr.Size;
+
+    /// <summary>Returns a grown slot array to the initial size when the queue is empty; returns the bytes released.</summary>
+    public int ShrinkIfEmpty()
+    {
+        if (Count != 0 || !IsGrown)
+        {
+            return 0;
+        }
+        int released = SlotBytes;
+        _items = new SentSegment[InitialSlots];
+        _head = 0;
+        return released - SlotBytes;
+    }
 
     /// <summary>Segment <paramref name="index"/> from the front (sequence order).</summary>
     public SentSegment this[int index]

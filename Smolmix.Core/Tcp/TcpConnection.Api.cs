@@ -22,6 +22,7 @@ internal sealed partial class TcpConnection
         }
         int added = _sndBuf.Append(data[..n]);
         _stack.Metrics.TcpBytesQueued(added);
+        NoteAppIo();
         if (IsSynchronized)
         {
             Output();
@@ -35,6 +36,10 @@ internal sealed partial class TcpConnection
     {
         int before = CurrentWindow();
         int n = _rcvBuf.Read(destination);
+        if (n > 0)
+        {
+            NoteAppIo();
+        }
         if (n > 0 && IsSynchronized && !_finReceived)
         {
             // Window update when the read opened the window meaningfully (RFC 9293 §3.8.6.2.2).

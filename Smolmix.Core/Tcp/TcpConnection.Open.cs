@@ -34,6 +34,30 @@ internal sealed partial class TcpConnection
         ArmTimer();
     }
 
+    /// <summary>
+    /// Passive open from a SYN cookie: rebuilds the SYN-RECEIVED state the stateless SYN-ACK stood for (ISS given
+    /// to the constructor, the peer's ISN, the options the cookie carried, the window the SYN-ACK offered). The
+    /// caller then hands it the ACK that completes the handshake.
+    /// </summary>
+    /// <param name="peerIsn">The peer's ISN (the ACK's sequence number less one).</param>
+    /// <param name="peer">The peer's options as recovered from the cookie (MSS, window shift, SACK, timestamps).</param>
+    public void OpenFromCookie(uint peerIsn, in TcpOptions peer)
+    {
+        _irs = peerIsn;
+        _rcvNxt = peerIsn + 1;
+        NegotiateOptions(in peer);
+        if (peer.HasTimestamps)
+        {
+            _tsRecent = peer.TsVal;
+        }
+        _rcvAdvEdge = _rcvNxt + (uint)Math.Min(65535, _rcvBudget);
+        SetState(TcpState.SynReceived);
+        // The SYN-ACK's send time is not known (a cookie's TSval is rounded to 64 ms): it counts as retransmitted,
+        // so the handshake gives no RTT sample (Karn).
+        _rtx.Add(new SentSegment { Seq = _iss, SeqLength = 1, Syn = true, XmitTime = Now, XmitCount = 2 });
+        _sndNxt = _iss + 1;
+    }
+
     private void NegotiateOptions(in TcpOptions o)
     {
         if (o.Mss != 0)

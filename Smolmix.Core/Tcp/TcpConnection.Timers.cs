@@ -88,6 +88,11 @@ internal sealed partial class TcpConnection
                 return;
             }
         }
+        if (now >= _bufferReleaseDeadline)
+        {
+            _bufferReleaseDeadline = long.MaxValue;
+            OnBufferReleaseDeadline(now);
+        }
         Output();
     }
 
@@ -258,8 +263,9 @@ internal sealed partial class TcpConnection
         {
             return;
         }
+        ArmBufferRelease();
         long next = Math.Min(Math.Min(Math.Min(_rtxDeadline, _reorderDeadline), Math.Min(_delackDeadline, _persistDeadline)),
-            Math.Min(Math.Min(_keepaliveDeadline, _closeDeadline), _connectDeadline));
+            Math.Min(Math.Min(_keepaliveDeadline, _closeDeadline), Math.Min(_connectDeadline, _bufferReleaseDeadline)));
         if (next == long.MaxValue)
         {
             if (_timerArmedAt != long.MaxValue)

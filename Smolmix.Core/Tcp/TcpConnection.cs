@@ -194,6 +194,9 @@ internal sealed partial class TcpConnection
         _rcvBudget, _sndWnd, RetransmittedSegments, SpuriousRetransmits, BandwidthMax, _reoWndMult,
         _minSrttUs == long.MaxValue ? -1 : _minSrttUs, _rtt.BackedOffRtoUs);
 
+    /// <summary>Diagnostics: the options the handshake settled (window shifts each way, SACK, timestamps).</summary>
+    internal (int SendShift, int ReceiveShift, bool Sack, bool Timestamps) NegotiatedOptions => (_sndWscale, _rcvWscale, _sackOk, _tsOk);
+
     /// <summary>Diagnostics: called with each RTT sample fed to the estimator and its source.</summary>
     internal Action<string, long>? RttSampleTrace;
 
@@ -221,7 +224,8 @@ internal sealed partial class TcpConnection
         }
     }
 
-    private static int WindowScaleFor(int maxBuffer)
+    /// <summary>The window shift this stack offers for a receive buffer of at most <paramref name="maxBuffer"/> bytes.</summary>
+    internal static int WindowScaleFor(int maxBuffer)
     {
         int shift = 0;
         while (shift < 14 && (65535L << shift) < maxBuffer)

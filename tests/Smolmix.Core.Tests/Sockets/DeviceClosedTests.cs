@@ -75,6 +75,48 @@ public class DeviceClosedTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task DeviceDisposed_FailsPendingAndLaterAccepts_WithNetworkDown()
+    {
+        IPacketDevice? clientDevice = null;
+        await using var p = StackPair.Create(wrapClientDevice: d => clientDevice = d);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var listener = p.Client.Listen(8080);
+        var pending = listener.AcceptAsync(cts.Token).AsTask();
+        await Task.Delay(100);
+        Assert.False(pending.IsCompleted);
+
+        var sw = Stopwatch.StartNew();
+        await clientDevice!.DisposeAsync();
+        var ex = await Assert.ThrowsAsync<SocketException>(() => pending.WaitAsync(TimeSpan.FromSeconds(5)));
+        sw.Stop();
+        output.WriteLine($"pending accept failed {sw.Elapsed.TotalMilliseconds:0} ms after the device closed: {ex.Message}");
+        Assert.Equal(SocketError.NetworkDown, ex.SocketErrorCode);
+
+        // A later accept fails the same way at once, and so does a new listener.
+        var later = await Assert.ThrowsAsync<SocketException>(() => listener.AcceptAsync(cts.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(SocketError.NetworkDown, later.SocketErrorCode);
+        var listen = Assert.Throws<SocketException>(() => p.Client.Listen(8081));
+        Assert.Equal(SocketError.NetworkDown, listen.SocketErrorCode);
+
+        // Once the listener is disposed, accepting reports that instead.
+        listener.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => listener.AcceptAsync(cts.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task StackDisposed_FailsPendingAccept_WithObjectDisposed()
+    {
+        var (a, b) = InMemoryPacketLink.CreatePair();
+        var stack = NetStack.Start(a, IPAddress.Parse("10.0.0.2"));
+        var listener = stack.Listen(8080);
+        var pending = listener.AcceptAsync().AsTask();
+        await stack.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.WaitAsync(TimeSpan.FromSeconds(5)));
+        await a.DisposeAsync();
+        await b.DisposeAsync();
+    }
+
+    [Fact]
     public async Task StackDisposedBeforeDevice_IsNotCountedAsDeviceClosure()
     {
         var (a, b) = InMemoryPacketLink.CreatePair();

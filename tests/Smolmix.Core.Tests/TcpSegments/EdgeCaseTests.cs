@@ -117,16 +117,20 @@ public class EdgeCaseTests
     }
 
     [Fact]
-    public async Task ListenBacklogFull_SynDropped()
+    public async Task ListenBacklogFull_OfUnacceptedConnections_SynDropped()
     {
+        // (A backlog full of half-open connections answers with SYN cookies instead: SynCookieTests.)
         await using var h = new TcpHarness(o => o.ListenBacklog = 1);
         using var l = h.Stack.Listen(80);
         h.LocalPort = 80;
         h.Send(1000, 0, TcpFlags.Syn, 65535, h.SynOptions(), srcPort: 40001);
-        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, h.Single().Flags);
+        var synAck = h.Single();
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+        h.Send(1001, synAck.Seq + 1, TcpFlags.Ack, 65535, TcpOptions.Empty, srcPort: 40001);
         h.Send(2000, 0, TcpFlags.Syn, 65535, h.SynOptions(), srcPort: 40002);
         h.Silent();
         Assert.Equal(1, h.Stack.Metrics.Drops(DropReason.QueueFull));
+        Assert.Equal(0, h.Stack.Metrics.TcpSynCookiesSent);
     }
 
     [Fact]
