@@ -15,16 +15,24 @@ namespace Smolmix.Tcp;
 /// path RTT plus any queue in front of the sender's bytes), smoothed like RFC 6298's SRTT; the minimum
 /// of that smoothed RTT (the path without a queue); and the in-order delivery rate per round of one
 /// minimum RTT, as a windowed maximum over the last <see cref="RateRounds"/> rounds. The limit is
-/// <see cref="Gain"/> × rate × minimum RTT, never below <see cref="FloorBytes"/>; while the window is not
-/// the bottleneck a round delivers up to <see cref="Gain"/> times the last rate, so the limit grows
-/// geometrically until the path is full and then leaves a standing queue of about half a minimum RTT.
+/// <see cref="GainWithoutQueue"/> × rate × minimum RTT while the smoothed RTT stays within
+/// <see cref="QueueThreshold"/> of its minimum (headroom for loss recovery and probing: while the window
+/// is not the bottleneck a round delivers up to that multiple of the last rate) and <see cref="Gain"/> ×
+/// rate × minimum RTT once it shows a standing queue, which then drains to about a quarter of a
+/// minimum RTT; never below <see cref="FloorBytes"/>.
 /// Paths whose minimum RTT is under <see cref="MinimumPathRttUs"/> (memory, LAN, loopback) are not
 /// limited: timestamps tick in milliseconds, and their queues are not the problem.
 /// </remarks>
 internal sealed class ReceiveWindowGovernor
 {
-    /// <summary>In-flight bytes allowed per bandwidth-delay product.</summary>
+    /// <summary>In-flight bytes allowed per bandwidth-delay product while the RTT shows a standing queue.</summary>
     public const double Gain = 1.25;
+
+    /// <summary>In-flight bytes allowed per bandwidth-delay product while it does not: room to recover from a loss and to probe.</summary>
+    public const double GainWithoutQueue = 2.0;
+
+    /// <summary>A smoothed RTT above this multiple of its minimum shows a standing queue.</summary>
+    public const double QueueThreshold = 1.25;
 
     /// <summary>The smallest limit: enough for a fast start and for small flows to never notice.</summary>
     public const long FloorBytes = 32 * 1024;
@@ -81,7 +89,8 @@ internal sealed class ReceiveWindowGovernor
             }
 
             double bdp = MaxRate * (_minSrttUs / 1e6);
-            return Math.Max(FloorBytes, (long)(Gain * bdp));
+            double gain = _srttUs > QueueThreshold * _minSrttUs ? Gain : GainWithoutQueue;
+            return Math.Max(FloorBytes, (long)(gain * bdp));
         }
     }
 

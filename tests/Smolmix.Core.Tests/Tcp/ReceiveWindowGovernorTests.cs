@@ -21,27 +21,27 @@ public sealed class ReceiveWindowGovernorTests
     }
 
     [Fact]
-    public void ALongPathGetsTheGainTimesTheBandwidthDelayProduct()
+    public void ALongPathWithoutAQueueGetsHeadroom()
     {
         var governor = new ReceiveWindowGovernor();
         Feed(governor, rttUs: 300_000, bytesPerSecond: 200_000, seconds: 10);
-        double expected = ReceiveWindowGovernor.Gain * 200_000 * 0.3;
+        double expected = ReceiveWindowGovernor.GainWithoutQueue * 200_000 * 0.3;
         Assert.InRange(governor.Limit, expected * 0.9, expected * 1.1);
         Assert.Equal(300, governor.MinSrttUs / 1000);
     }
 
     [Fact]
-    public void AQueueInTheSamplesDoesNotRaiseTheBase()
+    public void AStandingQueueCutsTheLimitAndDoesNotRaiseTheBase()
     {
         var governor = new ReceiveWindowGovernor();
         Feed(governor, rttUs: 300_000, bytesPerSecond: 200_000, seconds: 10);
-        long before = governor.Limit;
 
-        // A standing queue of a second: the smoothed RTT rises, the minimum stays, and so does the limit.
+        // A standing queue of a second: the smoothed RTT rises, the minimum stays, the limit drops to the lower gain.
         Feed(governor, rttUs: 1_300_000, bytesPerSecond: 200_000, seconds: 30, startUs: 10_000_000);
         Assert.True(governor.SrttUs > 1_000_000);
         Assert.Equal(300, governor.MinSrttUs / 1000);
-        Assert.InRange(governor.Limit, before * 0.9, before * 1.1);
+        double expected = ReceiveWindowGovernor.Gain * 200_000 * 0.3;
+        Assert.InRange(governor.Limit, expected * 0.9, expected * 1.1);
     }
 
     [Fact]
