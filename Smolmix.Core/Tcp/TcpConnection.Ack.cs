@@ -168,7 +168,7 @@ internal sealed partial class TcpConnection
                     if (s.XmitCount == 1 && s.XmitTime >= _lastRtoUs)
                     {
                         rttSampleUs = rttSampleUs < 0 ? now - s.XmitTime : Math.Min(rttSampleUs, now - s.XmitTime);
-                        sampleSource += "sack";
+                        sampleSource = sampleSource.Length == 0 ? "sack" : "cum+sack"; // literals: nothing allocated per ACK
                     }
                     RackUpdate(s, ref seg, spreadSample: true);
                 }

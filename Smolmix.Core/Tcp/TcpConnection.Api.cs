@@ -147,17 +147,16 @@ internal sealed partial class TcpConnection
                 s.Lost = true;
                 _lostBytes += s.SeqLength;
             }
-            _rtx.Insert(i + 1, new SentSegment
-            {
-                Seq = s.Seq + (uint)mss,
-                SeqLength = s.SeqLength - mss,
-                DataLength = s.DataLength - mss,
-                Fin = s.Fin,
-                XmitTime = s.XmitTime,
-                XmitCount = s.XmitCount,
-                Lost = true,
-                FirstTsVal = s.FirstTsVal,
-            });
+            var tail = _rtx.Rent();
+            tail.Seq = s.Seq + (uint)mss;
+            tail.SeqLength = s.SeqLength - mss;
+            tail.DataLength = s.DataLength - mss;
+            tail.Fin = s.Fin;
+            tail.XmitTime = s.XmitTime;
+            tail.XmitCount = s.XmitCount;
+            tail.Lost = true;
+            tail.FirstTsVal = s.FirstTsVal;
+            _rtx.Insert(i + 1, tail);
             s.SeqLength = mss;
             s.DataLength = mss;
             s.Fin = false;

@@ -111,13 +111,11 @@ internal sealed partial class TcpConnection
                 return;
             }
             bool fin = _finQueued && !_finSent && len == Math.Max(unsent, 0);
-            var seg = new SentSegment
-            {
-                Seq = _sndNxt,
-                SeqLength = len + (fin ? 1 : 0),
-                DataLength = len,
-                Fin = fin,
-            };
+            var seg = _rtx.Rent();
+            seg.Seq = _sndNxt;
+            seg.SeqLength = len + (fin ? 1 : 0);
+            seg.DataLength = len;
+            seg.Fin = fin;
             if (fin)
             {
                 _finSent = true;
