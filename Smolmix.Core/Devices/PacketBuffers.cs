@@ -17,6 +17,14 @@ internal static class PacketBuffers
     private const int MaxRetained = 4096;
     private static readonly ConcurrentQueue<byte[]> s_free = new();
     private static int s_retained;
+    private static long s_created;
+    private static long s_dropped;
+
+    /// <summary>Buffers created because none was free (diagnostics: compare-kernel --pool-stats).</summary>
+    public static long Created => Interlocked.Read(ref s_created);
+
+    /// <summary>Buffers returned while the pool was full, left to the garbage collector (diagnostics).</summary>
+    public static long Dropped => Interlocked.Read(ref s_dropped);
 
     /// <summary>A buffer of at least <paramref name="length"/> bytes.</summary>
     public static byte[] Rent(int length)
@@ -30,6 +38,7 @@ internal static class PacketBuffers
             Interlocked.Decrement(ref s_retained);
             return b;
         }
+        Interlocked.Increment(ref s_created);
         return new byte[BufferSize];
     }
 
@@ -47,6 +56,7 @@ internal static class PacketBuffers
         }
         else
         {
+            Interlocked.Increment(ref s_dropped);
             Interlocked.Decrement(ref s_retained);
         }
     }

@@ -22,7 +22,8 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
     private readonly SecretHash _secret;
     private readonly ILogger _log;
     private readonly Dictionary<FourTuple, TcpConnection> _tcp = new();
-    private readonly HashSet<TcpConnection> _waitingForRoom = new();
+    private HashSet<TcpConnection> _waitingForRoom = new();
+    private HashSet<TcpConnection> _waitingForRoomSpare = new();
     private readonly byte[] _tx;
     private ushort _ipId;
     private uint _ephemeralCounter;
@@ -119,18 +120,14 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
 
     private async Task ReadLoopAsync(IPacketDevice device)
     {
-        var buf = new byte[Math.Max(device.Mtu, Options.Mtu) + 64];
         try
         {
-            while (!_stop.IsCancellationRequested)
+            bool endOfStream = device is IPooledPacketDevice pooled
+                ? await ReadPooledAsync(pooled).ConfigureAwait(false)
+                : await ReadCopiedAsync(device).ConfigureAwait(false);
+            if (endOfStream)
             {
-                int n = await device.ReadAsync(buf, _stop.Token).ConfigureAwait(false);
-                if (n <= 0)
-                {
-                    OnDeviceClosed(null); // end of stream: the device closed
-                    return;
-                }
-                Input(buf.AsSpan(0, n));
+                OnDeviceClosed(null); // the device closed
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -142,6 +139,49 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
             StackLog.ReadLoopEnded(_log, ex);
             OnDeviceClosed(ex);
         }
+    }
+
+    // Reads into one buffer of our own (the device copies). True at the device's end of stream, false when the stack stops.
+    private async Task<bool> ReadCopiedAsync(IPacketDevice device)
+    {
+        var buf = new byte[Math.Max(device.Mtu, Options.Mtu) + 64];
+        while (!_stop.IsCancellationRequested)
+        {
+            int n = await device.ReadAsync(buf, _stop.Token).ConfigureAwait(false);
+            if (n <= 0)
+            {
+                return true;
+            }
+            Input(buf.AsSpan(0, n));
+        }
+        return false;
+    }
+
+    // Takes the device's pooled packets as they are (no copy) and returns each buffer once Input is done with it:
+    // Input takes a span and keeps nothing of it (whatever it holds on to, it copies).
+    private async Task<bool> ReadPooledAsync(IPooledPacketDevice device)
+    {
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            if (device.TryReadPooled(out var packet))
+            {
+                try
+                {
+                    Input(packet.Span);
+                }
+                finally
+                {
+                    packet.Return();
+                }
+                continue;
+            }
+            if (!await device.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>
@@ -201,8 +241,10 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
             {
                 return;
             }
-            var waiting = _waitingForRoom.ToArray();
-            _waitingForRoom.Clear();
+            // Swap the set for the spare: a connection that runs out of room again re-registers in the new one.
+            var waiting = _waitingForRoom;
+            _waitingForRoom = _waitingForRoomSpare;
+            _waitingForRoomSpare = waiting;
             foreach (var c in waiting)
             {
                 if (c.State != TcpState.Closed)
@@ -211,6 +253,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
                     c.ArmTimer();
                 }
             }
+            waiting.Clear();
         }
     }
 
@@ -230,13 +273,20 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
         {
             _tcp.Remove(c.Id);
         }
-        _waitingForRoom.Remove(c);
+        _waitingForRoom.Remove(c); // the spare set is empty except while OnOutputRoom walks it
     }
 
     internal void Emit(ReadOnlySpan<byte> packet)
     {
         Metrics.PacketOut(packet.Length);
         _output.Send(packet);
+    }
+
+    /// <summary>Emits a packet built in a pooled buffer; the output owns the buffer from here on.</summary>
+    internal void EmitPooled(PooledPacket packet)
+    {
+        Metrics.PacketOut(packet.Length);
+        _output.SendPooled(packet);
     }
 
     /// <summary>Stops the stack: every connection is aborted, every socket fails.</summary>
