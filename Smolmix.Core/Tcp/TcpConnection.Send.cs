@@ -213,13 +213,19 @@ internal sealed partial class TcpConnection
             // As many blocks as fit: 3 with timestamps (RFC 2018 §3), fewer if a full data segment leaves no room.
             int room = _stack.Options.Mtu - (Id.RemoteAddress.IsV6 ? 60 : 40) - (_tsOk ? 12 : 0) - dataLength - 4;
             int max = Math.Min(_tsOk ? 3 : 4, Math.Max(0, room / 8));
-            if (_dsack is SackBlock d)
+            // A D-SACK obeys the same room: a full data segment has none, and the pure ACK that Output sends
+            // after it (a pending D-SACK makes one) carries the block instead.
+            if (_dsack is SackBlock d && max > 0)
             {
                 opts.AddSack(d);
                 _dsack = null;
                 // RFC 2883 §4: if the duplicate lies inside an out-of-order block, that block comes second.
                 foreach (var b in _recentSacks)
                 {
+                    if (opts.SackCount >= max)
+                    {
+                        break;
+                    }
                     if (Seq.Le(b.Left, d.Left) && Seq.Ge(b.Right, d.Right))
                     {
                         opts.AddSack(b);
