@@ -13,7 +13,8 @@ namespace Smolmix;
 /// <list type="bullet">
 /// <item>One owner at a time calls <see cref="Arm"/>, and only after the previous <see cref="ValueTask{TResult}"/>
 /// it returned has been awaited to the end. Owners that can race take the waiter with <see cref="TryAcquire"/>
-/// and give it back with <see cref="Release"/> after that await.</item>
+/// and give it back with <see cref="Release"/> after that await, or let the await give it back (a waiter made
+/// with <c>releaseOnResult</c> releases itself once its result has been taken).</item>
 /// <item><see cref="Arm"/> and <see cref="TrySetResult"/> are called under the same lock (the owner's); so a
 /// wake-up never meets a waiter being re-armed.</item>
 /// <item>Cancellation may complete the wait from any thread. Whichever of wake-up and cancellation comes
@@ -28,13 +29,16 @@ internal sealed class ReusableWaiter : IValueTaskSource<bool>
 
     private ManualResetValueTaskSourceCore<bool> _core;
     private CancellationTokenRegistration _registration;
+    private readonly bool _releaseOnResult;
     private int _armed;
     private int _owned;
 
     /// <summary>Creates an idle waiter.</summary>
-    public ReusableWaiter()
+    /// <param name="releaseOnResult">Release the waiter (see <see cref="TryAcquire"/>) when the awaiter takes the result.</param>
+    public ReusableWaiter(bool releaseOnResult = false)
     {
         _core.RunContinuationsAsynchronously = true;
+        _releaseOnResult = releaseOnResult;
     }
 
     /// <summary>True while a wait is armed and not yet woken or cancelled.</summary>
@@ -98,7 +102,17 @@ internal sealed class ReusableWaiter : IValueTaskSource<bool>
         var registration = _registration;
         _registration = default;
         registration.Dispose();
-        return _core.GetResult(token);
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            if (_releaseOnResult)
+            {
+                Release(); // the awaiter is done with this wait: the next owner may arm it
+            }
+        }
     }
 
     /// <inheritdoc/>
