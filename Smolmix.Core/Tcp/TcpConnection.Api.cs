@@ -24,8 +24,16 @@ internal sealed partial class TcpConnection
         _stack.Metrics.TcpBytesQueued(added);
         if (IsSynchronized)
         {
-            Output();
-            ArmTimer();
+            _stack.HoldClock(); // one clock reading for every segment this write sends
+            try
+            {
+                Output();
+                ArmTimer();
+            }
+            finally
+            {
+                _stack.ReleaseClock();
+            }
         }
         return added;
     }
@@ -43,8 +51,16 @@ internal sealed partial class TcpConnection
             if (after - advertised >= Math.Min(_rcvBudget / 2, 2 * Smss) && after > before)
             {
                 _ackNow = true;
-                Output();
-                ArmTimer();
+                _stack.HoldClock();
+                try
+                {
+                    Output();
+                    ArmTimer();
+                }
+                finally
+                {
+                    _stack.ReleaseClock();
+                }
             }
         }
         return n;

@@ -189,8 +189,7 @@ internal sealed partial class TcpConnection
                 _closeDeadline = Now + _o.TimeWait.Ticks / 10;
             }
         }
-        Output();
-        ArmTimer();
+        OutputOrDefer();
     }
 
     private bool IsAcceptable(ref TcpSegmentIn seg)
@@ -339,7 +338,7 @@ internal sealed partial class TcpConnection
                 }
             }
             AutotuneReceive();
-            Stream?.Signal();
+            SignalStream();
         }
         else
         {

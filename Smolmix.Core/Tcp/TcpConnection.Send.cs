@@ -29,6 +29,62 @@ internal sealed partial class TcpConnection
         }
     }
 
+    // Output and a stream wake-up owed at the end of the stack's input batch (see NetStack.DeferOutput).
+    private bool _outputDeferred;
+    private bool _signalOwed;
+    private bool _cwndLimitedClearOwed;
+
+    /// <summary>After a segment: output now, or at the end of the stack's input batch.</summary>
+    private void OutputOrDefer()
+    {
+        if (_stack.IsBatching)
+        {
+            Defer();
+            return;
+        }
+        Output();
+        ArmTimer();
+    }
+
+    /// <summary>Wakes the stream's waiters now, or at the end of the stack's input batch.</summary>
+    private void SignalStream()
+    {
+        if (_stack.IsBatching)
+        {
+            _signalOwed = true;
+            Defer();
+            return;
+        }
+        Stream?.Signal();
+    }
+
+    private void Defer()
+    {
+        if (!_outputDeferred)
+        {
+            _outputDeferred = true;
+            _stack.DeferOutput(this);
+        }
+    }
+
+    /// <summary>End of an input batch: what its segments owed (the stream wake-up, then the output).</summary>
+    internal void FlushDeferred()
+    {
+        _outputDeferred = false;
+        if (_signalOwed)
+        {
+            _signalOwed = false;
+            Stream?.Signal();
+        }
+        if (_cwndLimitedClearOwed)
+        {
+            _cwndLimitedClearOwed = false;
+            _cwndLimited = false;
+        }
+        Output();
+        ArmTimer();
+    }
+
     private void RetransmitLost()
     {
         if (_lostBytes <= 0)
