@@ -15,7 +15,7 @@ namespace Smolmix.Tcp;
 internal sealed class RetransmitQueue
 {
     /// <summary>Most segments kept for reuse (the rest go to the garbage collector).</summary>
-    internal const int MaxFree = 4096;
+    internal const int MaxFree = 16384;
 
     private SentSegment[] _items = new SentSegment[64];
     private int _head;
