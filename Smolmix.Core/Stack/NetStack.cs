@@ -118,6 +118,9 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
     /// </summary>
     internal void HoldClock()
     {
+        // Only the lock's holder may hold the clock: a hold from outside would race on the count and could leave
+        // the clock stopped for good.
+        System.Diagnostics.Debug.Assert(Monitor.IsEntered(Sync), "HoldClock outside the stack lock");
         if (_clockHolds++ == 0)
         {
             _heldNow = ReadClockMicros();
