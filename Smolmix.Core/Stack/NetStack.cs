@@ -329,7 +329,16 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
         {
             foreach (var c in _deferred)
             {
-                c.FlushDeferred();
+                try
+                {
+                    c.FlushDeferred();
+                }
+                catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+                {
+                    // As in InputGuarded: a bug in the output a packet caused must not take the stack down.
+                    Metrics.Drop(DropReason.BadLength);
+                    StackLog.ProcessingFailed(_log, ex);
+                }
             }
         }
         finally
