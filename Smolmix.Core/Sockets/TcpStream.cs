@@ -16,10 +16,11 @@ public sealed class TcpStream : Stream
 {
     private readonly NetStack _stack;
     private readonly AsyncSignal _signal = new();
-    // One reusable waiter for reads and one for writes (a stream runs one of each at a time); an operation
-    // that finds its waiter taken (concurrent reads, against the Stream contract) uses a fresh one.
-    private readonly ReusableWaiter _readWaiter = new();
-    private readonly ReusableWaiter _writeWaiter = new();
+    // One reusable waiter for reads and one for writes (a stream runs one of each at a time), made at the first
+    // wait (an idle connection does without); an operation that finds its waiter taken (concurrent reads,
+    // against the Stream contract) uses a fresh one.
+    private ReusableWaiter? _readWaiter;
+    private ReusableWaiter? _writeWaiter;
     private int _disposed;
 
     internal TcpStream(NetStack stack, TcpConnection connection)
@@ -157,7 +158,7 @@ public sealed class TcpStream : Stream
                         return n;
                     }
                     cancellationToken.ThrowIfCancellationRequested();
-                    waiter ??= TakeWaiter(_readWaiter);
+                    waiter ??= TakeWaiter(ref _readWaiter);
                     wait = _signal.WaitAsync(waiter, cancellationToken);
                 }
                 await wait.ConfigureAwait(false);
@@ -171,8 +172,9 @@ public sealed class TcpStream : Stream
     }
 
     // The stream's own waiter, or a fresh one when another operation holds it (a fresh one is simply dropped).
-    private static ReusableWaiter TakeWaiter(ReusableWaiter own)
+    private static ReusableWaiter TakeWaiter(ref ReusableWaiter? slot)
     {
+        var own = Volatile.Read(ref slot) ?? Interlocked.CompareExchange(ref slot, new ReusableWaiter(), null) ?? slot!;
         if (own.TryAcquire())
         {
             return own;
@@ -266,7 +268,7 @@ public sealed class TcpStream : Stream
                         return;
                     }
                     cancellationToken.ThrowIfCancellationRequested();
-                    waiter ??= TakeWaiter(_writeWaiter);
+                    waiter ??= TakeWaiter(ref _writeWaiter);
                     wait = _signal.WaitAsync(waiter, cancellationToken);
                 }
                 await wait.ConfigureAwait(false);
