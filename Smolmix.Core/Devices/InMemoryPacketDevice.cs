@@ -1,15 +1,19 @@
-using System.Threading.Channels;
+using System.Runtime.CompilerServices;
 
 namespace Smolmix.Devices;
 
-/// <summary>One end of an <see cref="InMemoryPacketLink"/>.</summary>
-internal sealed class InMemoryPacketDevice : IPacketDevice
+/// <summary>
+/// One end of an <see cref="InMemoryPacketLink"/>. Each direction is a <see cref="PacketQueue"/>; a stack on
+/// this device hands packets over and takes them without copies (<see cref="IPooledPacketDevice"/>), while the
+/// public <see cref="IPacketDevice"/> calls copy in and out.
+/// </summary>
+internal sealed class InMemoryPacketDevice : IPacketDevice, IPooledPacketDevice
 {
-    private readonly Channel<PooledPacket> _inbound;
-    private readonly Channel<PooledPacket> _outbound;
+    private readonly PacketQueue _inbound;
+    private readonly PacketQueue _outbound;
     private volatile bool _disposed;
 
-    internal InMemoryPacketDevice(int mtu, Channel<PooledPacket> inbound, Channel<PooledPacket> outbound)
+    internal InMemoryPacketDevice(int mtu, PacketQueue inbound, PacketQueue outbound)
     {
         Mtu = mtu;
         _inbound = inbound;
@@ -19,31 +23,18 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
     /// <inheritdoc />
     public int Mtu { get; }
 
-    internal static Channel<PooledPacket> CreateQueue(int capacity) =>
-        Channel.CreateBounded<PooledPacket>(new BoundedChannelOptions(capacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = true,
-            AllowSynchronousContinuations = false,
-        });
-
     /// <inheritdoc />
     public ValueTask WriteAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (packet.Length == 0 || packet.Length > Mtu)
-        {
-            throw new ArgumentException($"A packet must be 1..{Mtu} bytes long; this one is {packet.Length}.", nameof(packet));
-        }
-
+        CheckLength(packet.Length);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled(cancellationToken);
         }
 
         var pooled = PooledPacket.Copy(packet.Span);
-        if (_outbound.Writer.TryWrite(pooled))
+        if (_outbound.TryEnqueue(pooled))
         {
             return default;
         }
@@ -51,16 +42,53 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
         return WriteSlowAsync(pooled, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public bool TryWritePooled(PooledPacket packet) =>
+        !_disposed && packet.Length > 0 && packet.Length <= Mtu && _outbound.TryEnqueue(packet);
+
+    /// <inheritdoc />
+    public ValueTask WritePooledAsync(PooledPacket packet, CancellationToken cancellationToken)
+    {
+        if (_disposed || packet.Length == 0 || packet.Length > Mtu || cancellationToken.IsCancellationRequested)
+        {
+            int length = packet.Length;
+            packet.Return();
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            CheckLength(length);
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+        if (_outbound.TryEnqueue(packet))
+        {
+            return default;
+        }
+        return WriteSlowAsync(packet, cancellationToken);
+    }
+
+    private void CheckLength(int length)
+    {
+        if (length == 0 || length > Mtu)
+        {
+            throw new ArgumentException($"A packet must be 1..{Mtu} bytes long; this one is {length}.", "packet");
+        }
+    }
+
+    // Owns the packet: it is either queued or returned to the pool.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSlowAsync(PooledPacket pooled, CancellationToken cancellationToken)
     {
         try
         {
-            await _outbound.Writer.WriteAsync(pooled, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            pooled.Return();
-            throw new ObjectDisposedException(nameof(InMemoryPacketDevice), "The in-memory link is closed.");
+            while (true)
+            {
+                if (!await _outbound.WaitToEnqueueAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    throw new ObjectDisposedException(nameof(InMemoryPacketDevice), "The in-memory link is closed.");
+                }
+                if (_outbound.TryEnqueue(pooled))
+                {
+                    return;
+                }
+            }
         }
         catch
         {
@@ -77,7 +105,7 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
             return new ValueTask<int>(0);
         }
 
-        if (_inbound.Reader.TryRead(out var pooled))
+        if (_inbound.TryDequeue(out var pooled))
         {
             return new ValueTask<int>(Deliver(pooled, buffer.Span));
         }
@@ -85,16 +113,17 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
         return ReadSlowAsync(buffer, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        while (await _inbound.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await _inbound.WaitToDequeueAsync(cancellationToken).ConfigureAwait(false))
         {
             if (_disposed)
             {
                 return 0;
             }
 
-            if (_inbound.Reader.TryRead(out var pooled))
+            if (_inbound.TryDequeue(out var pooled))
             {
                 return Deliver(pooled, buffer.Span);
             }
@@ -102,6 +131,21 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
 
         return 0;
     }
+
+    /// <inheritdoc />
+    public bool TryReadPooled(out PooledPacket packet)
+    {
+        if (_disposed)
+        {
+            packet = default;
+            return false;
+        }
+        return _inbound.TryDequeue(out packet);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) =>
+        _disposed ? new ValueTask<bool>(false) : _inbound.WaitToDequeueAsync(cancellationToken);
 
     private static int Deliver(PooledPacket pooled, Span<byte> destination)
     {
@@ -119,17 +163,9 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
         }
 
         _disposed = true;
-        _outbound.Writer.TryComplete();
-        _inbound.Writer.TryComplete();
-        Drain(_inbound);
+        _outbound.Close();
+        _inbound.Close();
+        _inbound.DrainAndReturn();
         return default;
-    }
-
-    private static void Drain(Channel<PooledPacket> queue)
-    {
-        while (queue.Reader.TryRead(out var pooled))
-        {
-            pooled.Return();
-        }
     }
 }

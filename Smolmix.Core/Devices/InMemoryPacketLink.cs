@@ -21,8 +21,8 @@ public static class InMemoryPacketLink
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        var firstToSecond = InMemoryPacketDevice.CreateQueue(capacity);
-        var secondToFirst = InMemoryPacketDevice.CreateQueue(capacity);
+        var firstToSecond = new PacketQueue(capacity);
+        var secondToFirst = new PacketQueue(capacity);
         return (new InMemoryPacketDevice(mtu, inbound: secondToFirst, outbound: firstToSecond),
                 new InMemoryPacketDevice(mtu, inbound: firstToSecond, outbound: secondToFirst));
     }

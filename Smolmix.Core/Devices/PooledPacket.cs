@@ -2,10 +2,15 @@ using System.Buffers;
 
 namespace Smolmix.Devices;
 
-/// <summary>A packet copied into a <see cref="PacketBuffers"/> buffer.</summary>
+/// <summary>
+/// A packet in a <see cref="PacketBuffers"/> buffer. A value that names a rented buffer: whoever holds it owns
+/// the buffer until handing it on, and exactly one holder calls <see cref="Return"/>, after which no copy of
+/// the value may be used.
+/// </summary>
 internal readonly struct PooledPacket
 {
-    private PooledPacket(byte[] buffer, int length)
+    /// <summary>Wraps the first <paramref name="length"/> bytes of <paramref name="buffer"/>, rented from <see cref="PacketBuffers.Rent"/>.</summary>
+    public PooledPacket(byte[] buffer, int length)
     {
         Buffer = buffer;
         Length = length;

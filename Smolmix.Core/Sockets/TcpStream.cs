@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Smolmix.Tcp;
 
 namespace Smolmix;
@@ -15,6 +16,11 @@ public sealed class TcpStream : Stream
 {
     private readonly NetStack _stack;
     private readonly AsyncSignal _signal = new();
+    // One reusable waiter for reads and one for writes (a stream runs one of each at a time), made at the first
+    // wait (an idle connection does without); an operation that finds its waiter taken (concurrent reads,
+    // against the Stream contract) uses a fresh one.
+    private ReusableWaiter? _readWaiter;
+    private ReusableWaiter? _writeWaiter;
     private int _disposed;
 
     internal TcpStream(NetStack stack, TcpConnection connection)
@@ -131,23 +137,51 @@ public sealed class TcpStream : Stream
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The returned <see cref="ValueTask{TResult}"/> comes from a pool and waits without allocating: await it
+    /// once (or call AsTask once), as for <see cref="System.Net.Sockets.NetworkStream"/>.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        while (true)
+        ReusableWaiter? waiter = null;
+        try
         {
-            Task wait;
-            lock (_stack.Sync)
+            while (true)
             {
-                if (TryReadLocked(buffer.Span, out int n))
+                ValueTask<bool> wait;
+                lock (_stack.Sync)
                 {
-                    return n;
+                    if (TryReadLocked(buffer.Span, out int n))
+                    {
+                        return n;
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    waiter ??= TakeWaiter(ref _readWaiter);
+                    wait = _signal.WaitAsync(waiter, cancellationToken);
                 }
-                cancellationToken.ThrowIfCancellationRequested();
-                wait = _signal.WaitTask;
+                await wait.ConfigureAwait(false);
             }
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+        finally
+        {
+            // Only after the last await: the waiter is free for the next operation.
+            waiter?.Release();
+        }
+    }
+
+    // The stream's own waiter, or a fresh one when another operation holds it (a fresh one is simply dropped).
+    private static ReusableWaiter TakeWaiter(ref ReusableWaiter? slot)
+    {
+        var own = Volatile.Read(ref slot) ?? Interlocked.CompareExchange(ref slot, new ReusableWaiter(), null) ?? slot!;
+        if (own.TryAcquire())
+        {
+            return own;
+        }
+        var fresh = new ReusableWaiter();
+        fresh.TryAcquire();
+        return fresh;
     }
 
     /// <inheritdoc/>
@@ -209,26 +243,40 @@ public sealed class TcpStream : Stream
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The returned <see cref="ValueTask"/> comes from a pool and waits without allocating: await it once
+    /// (or call AsTask once).
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        while (true)
+        ReusableWaiter? waiter = null;
+        try
         {
-            Task wait;
-            lock (_stack.Sync)
+            while (true)
             {
-                var span = buffer.Span;
-                int before = span.Length;
-                bool done = TryWriteLocked(ref span);
-                buffer = buffer[(before - span.Length)..];
-                if (done)
+                ValueTask<bool> wait;
+                lock (_stack.Sync)
                 {
-                    return;
+                    var span = buffer.Span;
+                    int before = span.Length;
+                    bool done = TryWriteLocked(ref span);
+                    buffer = buffer[(before - span.Length)..];
+                    if (done)
+                    {
+                        return;
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    waiter ??= TakeWaiter(ref _writeWaiter);
+                    wait = _signal.WaitAsync(waiter, cancellationToken);
                 }
-                cancellationToken.ThrowIfCancellationRequested();
-                wait = _signal.WaitTask;
+                await wait.ConfigureAwait(false);
             }
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            waiter?.Release();
         }
     }
 

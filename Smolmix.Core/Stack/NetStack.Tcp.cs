@@ -1,4 +1,5 @@
 using Smolmix.Stack;
+using Smolmix.Devices;
 using System.Net;
 using System.Net.Sockets;
 using Smolmix.Tcp;
@@ -101,25 +102,29 @@ public sealed partial class NetStack
         return m + _secret.Hash(id.LocalAddress, id.LocalPort, id.RemoteAddress, id.RemotePort, 1);
     }
 
-    /// <summary>Builds and emits a TCP segment; payload bytes are copied from <paramref name="data"/>.</summary>
+    /// <summary>
+    /// Builds and emits a TCP segment; payload bytes are copied from <paramref name="data"/>. The segment is built
+    /// in a pooled buffer that goes to the output as it is (the only write of the packet on its way out).
+    /// </summary>
     internal void SendTcp(in FourTuple id, uint seq, uint ack, TcpFlags flags, ushort window, in TcpOptions opts,
         ByteRing? data, int dataOffset, int dataLength)
     {
-        Span<byte> buf = _tx;
         int ipLen = IpHeaderLength(id.RemoteAddress);
         int tcpHeaderLen = TcpHeader.MinLength + opts.EncodedLength;
         int total = ipLen + tcpHeaderLen + dataLength;
-        if (total > buf.Length)
+        if (total > Options.Mtu)
         {
             throw new InvalidOperationException("Segment exceeds the MTU.");
         }
+        byte[] rented = PacketBuffers.Rent(total);
+        Span<byte> buf = rented.AsSpan(0, total);
         if (dataLength > 0 && data is not null)
         {
             data.CopyTo(dataOffset, buf.Slice(ipLen + tcpHeaderLen, dataLength));
         }
         TcpHeader.Write(buf[ipLen..], id.LocalPort, id.RemotePort, seq, ack, flags, window, in opts, dataLength, id.LocalAddress, id.RemoteAddress);
         WriteIpHeader(buf, id.LocalAddress, id.RemoteAddress, IpProtocol.Tcp, tcpHeaderLen + dataLength);
-        Emit(buf[..total]);
+        EmitPooled(new PooledPacket(rented, total));
     }
 
     /// <summary>Sends a RST for <paramref name="id"/>.</summary>

@@ -22,7 +22,8 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
     private readonly SecretHash _secret;
     private readonly ILogger _log;
     private readonly Dictionary<FourTuple, TcpConnection> _tcp = new();
-    private readonly HashSet<TcpConnection> _waitingForRoom = new();
+    private HashSet<TcpConnection> _waitingForRoom = new();
+    private HashSet<TcpConnection> _waitingForRoomSpare = new();
     private readonly byte[] _tx;
     private ushort _ipId;
     private uint _ephemeralCounter;
@@ -98,7 +99,49 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
 
     internal object Sync { get; } = new();
 
-    internal long NowMicros => (long)(Options.TimeProvider.GetElapsedTime(_t0).Ticks / 10);
+    /// <summary>
+    /// Microseconds since the stack started: the clock read once for the unit of work in hand (a packet, a timer,
+    /// an application call) while <see cref="HoldClock"/> is in force, read afresh otherwise. One reading per
+    /// packet instead of a dozen (each costs a clock call), and one time for everything a packet causes.
+    /// </summary>
+    internal long NowMicros => _clockHolds > 0 ? _heldNow : ReadClockMicros();
+
+    private long ReadClockMicros() => (long)(Options.TimeProvider.GetElapsedTime(_t0).Ticks / 10);
+
+    // Under the lock only (so only the lock's holder sees a held reading as "now").
+    private int _clockHolds;
+    private long _heldNow;
+
+    /// <summary>
+    /// Under the lock: reads the clock for the work that follows; <see cref="NowMicros"/> returns that reading
+    /// until the matching <see cref="ReleaseClock"/> (call both in try/finally). Holds nest; the outermost reads.
+    /// </summary>
+    internal void HoldClock()
+    {
+        // Only the lock's holder may hold the clock: a hold from outside would race on the count and could leave
+        // the clock stopped for good.
+        System.Diagnostics.Debug.Assert(Monitor.IsEntered(Sync), "HoldClock outside the stack lock");
+        if (_clockHolds++ == 0)
+        {
+            _heldNow = ReadClockMicros();
+        }
+    }
+
+    /// <summary>Ends a <see cref="HoldClock"/>.</summary>
+    internal void ReleaseClock() => _clockHolds--;
+
+    /// <summary>True while the read loop feeds a batch of packets under one hold of the lock (see <see cref="DeferOutput"/>).</summary>
+    internal bool IsBatching { get; private set; }
+
+    // Connections that owe output (and a stream wake-up) at the end of the current input batch.
+    private readonly List<TcpConnection> _deferred = new();
+
+    /// <summary>
+    /// During an input batch: runs <paramref name="c"/>'s output at the end of the batch instead of after each
+    /// segment, so a batch of data segments is answered with one ACK and a batch of ACKs with one send (as GRO
+    /// does for Linux). The connection calls this once per batch.
+    /// </summary>
+    internal void DeferOutput(TcpConnection c) => _deferred.Add(c);
 
     internal bool OutputHasRoom => _output.HasRoom;
 
@@ -119,18 +162,14 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
 
     private async Task ReadLoopAsync(IPacketDevice device)
     {
-        var buf = new byte[Math.Max(device.Mtu, Options.Mtu) + 64];
         try
         {
-            while (!_stop.IsCancellationRequested)
+            bool endOfStream = device is IPooledPacketDevice pooled
+                ? await ReadPooledAsync(pooled).ConfigureAwait(false)
+                : await ReadCopiedAsync(device).ConfigureAwait(false);
+            if (endOfStream)
             {
-                int n = await device.ReadAsync(buf, _stop.Token).ConfigureAwait(false);
-                if (n <= 0)
-                {
-                    OnDeviceClosed(null); // end of stream: the device closed
-                    return;
-                }
-                Input(buf.AsSpan(0, n));
+                OnDeviceClosed(null); // the device closed
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -142,6 +181,42 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
             StackLog.ReadLoopEnded(_log, ex);
             OnDeviceClosed(ex);
         }
+    }
+
+    // Reads into one buffer of our own (the device copies). True at the device's end of stream, false when the stack stops.
+    private async Task<bool> ReadCopiedAsync(IPacketDevice device)
+    {
+        var buf = new byte[Math.Max(device.Mtu, Options.Mtu) + 64];
+        while (!_stop.IsCancellationRequested)
+        {
+            int n = await device.ReadAsync(buf, _stop.Token).ConfigureAwait(false);
+            if (n <= 0)
+            {
+                return true;
+            }
+            Input(buf.AsSpan(0, n));
+        }
+        return false;
+    }
+
+    // Takes the device's pooled packets as they are (no copy), in batches, and returns each buffer once Input is
+    // done with it: Input takes a span and keeps nothing of it (whatever it holds on to, it copies).
+    private async Task<bool> ReadPooledAsync(IPooledPacketDevice device)
+    {
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            if (device.TryReadPooled(out var packet))
+            {
+                InputBatch(device, packet);
+                continue;
+            }
+            if (!await device.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>
@@ -181,16 +256,97 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
     {
         lock (Sync)
         {
+            InputGuarded(packet);
+        }
+    }
+
+    // Under the lock: one packet, with its own clock reading.
+    private void InputGuarded(ReadOnlySpan<byte> packet)
+    {
+        HoldClock();
+        try
+        {
+            InputLocked(packet);
+        }
+        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        {
+            // Defensive: a parser bug must never take the stack down. Count and move on.
+            Metrics.Drop(DropReason.BadLength);
+            StackLog.ProcessingFailed(_log, ex);
+        }
+        finally
+        {
+            ReleaseClock();
+        }
+    }
+
+    /// <summary>Packets the read loop feeds under one hold of the lock at most (as NAPI's budget of 64).</summary>
+    internal const int InputBatchSize = 64;
+
+    /// <summary>
+    /// Feeds <paramref name="first"/> and whatever else the device has ready (up to <see cref="InputBatchSize"/>)
+    /// under one hold of the lock, then runs the output the batch caused. Returns every buffer to the pool.
+    /// </summary>
+    internal void InputBatch(IPooledPacketDevice device, PooledPacket first)
+    {
+        lock (Sync)
+        {
+            IsBatching = true;
             try
             {
-                InputLocked(packet);
+                var packet = first;
+                int n = 0;
+                while (true)
+                {
+                    try
+                    {
+                        InputGuarded(packet.Span);
+                    }
+                    finally
+                    {
+                        packet.Return(); // Input kept nothing of it
+                    }
+                    if (++n == InputBatchSize || !device.TryReadPooled(out packet))
+                    {
+                        break;
+                    }
+                }
             }
-            catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+            finally
             {
-                // Defensive: a parser bug must never take the stack down. Count and move on.
-                Metrics.Drop(DropReason.BadLength);
-                StackLog.ProcessingFailed(_log, ex);
+                IsBatching = false;
+                FlushDeferred();
             }
+        }
+    }
+
+    private void FlushDeferred()
+    {
+        if (_deferred.Count == 0)
+        {
+            return;
+        }
+        HoldClock();
+        try
+        {
+            foreach (var c in _deferred)
+            {
+                try
+                {
+                    c.FlushDeferred();
+                }
+                catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+                {
+                    // As in InputGuarded: a bug in the output a packet caused must not take the stack down.
+                    Metrics.Drop(DropReason.BadLength);
+                    StackLog.ProcessingFailed(_log, ex);
+                }
+            }
+        }
+        finally
+        {
+            _deferred.Clear();
+            ReleaseClock();
         }
     }
 
@@ -203,15 +359,26 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
             {
                 return;
             }
-            var waiting = _waitingForRoom.ToArray();
-            _waitingForRoom.Clear();
-            foreach (var c in waiting)
+            // Swap the set for the spare: a connection that runs out of room again re-registers in the new one.
+            var waiting = _waitingForRoom;
+            _waitingForRoom = _waitingForRoomSpare;
+            _waitingForRoomSpare = waiting;
+            HoldClock();
+            try
             {
-                if (c.State != TcpState.Closed)
+                foreach (var c in waiting)
                 {
-                    c.Output();
-                    c.ArmTimer();
+                    if (c.State != TcpState.Closed)
+                    {
+                        c.Output();
+                        c.ArmTimer();
+                    }
                 }
+            }
+            finally
+            {
+                waiting.Clear();
+                ReleaseClock();
             }
         }
     }
@@ -232,13 +399,20 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
         {
             _tcp.Remove(c.Id);
         }
-        _waitingForRoom.Remove(c);
+        _waitingForRoom.Remove(c); // the spare set is empty except while OnOutputRoom walks it
     }
 
     internal void Emit(ReadOnlySpan<byte> packet)
     {
         Metrics.PacketOut(packet.Length);
         _output.Send(packet);
+    }
+
+    /// <summary>Emits a packet built in a pooled buffer; the output owns the buffer from here on.</summary>
+    internal void EmitPooled(PooledPacket packet)
+    {
+        Metrics.PacketOut(packet.Length);
+        _output.SendPooled(packet);
     }
 
     /// <summary>Stops the stack: every connection is aborted, every socket fails.</summary>

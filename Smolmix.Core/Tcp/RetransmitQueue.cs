@@ -6,33 +6,52 @@ namespace Smolmix.Tcp;
 /// binary search finds the first segment at or after a sequence number, so SACK processing does not
 /// walk a multi-megabyte window segment by segment.
 /// </summary>
+/// <remarks>
+/// Segments are recycled: <see cref="Rent"/> hands out a segment that <see cref="RemoveRange"/> or
+/// <see cref="Clear"/> took off the queue earlier (a free list of at most <see cref="MaxFree"/>), so a steady
+/// transfer allocates none. The rule that makes this safe: once a segment leaves the queue, no caller uses the
+/// reference it had (all of them run under the stack lock and read what they need before removing).
+/// </remarks>
 internal sealed class RetransmitQueue
 {
     /// <summary>Slots the queue starts with (and returns to when it shrinks).</summary>
     private const int InitialSlots = 64;
 
+    /// <summary>Most segments kept for reuse (the rest go to the garbage collector).</summary>
+    internal const int MaxFree = 16384;
+
     private SentSegment[] _items = new SentSegment[InitialSlots];
     private int _head;
+    private SentSegment? _free;
+    private int _freeCount;
 
     /// <summary>Segments held.</summary>
     public int Count { get; private set; }
 
-    /// <summary>True when the slot array has grown past its initial size.</summary>
-    public bool IsGrown => _items.Length > InitialSlots;
+    /// <summary>True when the slot array has grown past its initial size or recycled segments are kept.</summary>
+    public bool IsGrown => _items.Length > InitialSlots || _freeCount > 0;
+
+    /// <summary>About what one kept segment object costs (header, fields, padding), for the released-bytes count.</summary>
+    private const int SegmentBytesEstimate = 80;
 
     /// <summary>Bytes of the slot array (references; the segments themselves are counted apart).</summary>
     public int SlotBytes => _items.Length * IntPtr.Size;
 
-    /// <summary>Returns a grown slot array to the initial size when the queue is empty; returns the bytes released.</summary>
+    /// <summary>
+    /// When the queue is empty, returns a grown slot array to the initial size and lets the recycled
+    /// segments go (an idle connection keeps none); returns the bytes released (segments estimated).
+    /// </summary>
     public int ShrinkIfEmpty()
     {
         if (Count != 0 || !IsGrown)
         {
             return 0;
         }
-        int released = SlotBytes;
+        int released = SlotBytes + (_freeCount * SegmentBytesEstimate);
         _items = new SentSegment[InitialSlots];
         _head = 0;
+        _free = null;
+        _freeCount = 0;
         return released - SlotBytes;
     }
 
@@ -81,7 +100,27 @@ internal sealed class RetransmitQueue
         _items[(_head + index) & (_items.Length - 1)] = segment;
     }
 
-    /// <summary>Removes <paramref name="count"/> segments; only removal from the front is supported.</summary>
+    /// <summary>Segments on the free list (tests).</summary>
+    internal int FreeCount => _freeCount;
+
+    /// <summary>A blank segment, recycled when one is free; the caller fills it and <see cref="Add"/>s it.</summary>
+    public SentSegment Rent()
+    {
+        var s = _free;
+        if (s is null)
+        {
+            return new SentSegment();
+        }
+        _free = s.NextFree;
+        _freeCount--;
+        s.Reset();
+        return s;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="count"/> segments; only removal from the front is supported. The removed segments
+    /// are recycled: the caller must not use them afterwards.
+    /// </summary>
     public void RemoveRange(int index, int count)
     {
         if (index != 0 || count < 0 || count > Count)
@@ -90,18 +129,35 @@ internal sealed class RetransmitQueue
         }
         for (int i = 0; i < count; i++)
         {
-            _items[(_head + i) & (_items.Length - 1)] = null!;
+            int slot = (_head + i) & (_items.Length - 1);
+            Recycle(_items[slot]);
+            _items[slot] = null!;
         }
         _head = (_head + count) & (_items.Length - 1);
         Count -= count;
     }
 
-    /// <summary>Removes everything.</summary>
+    /// <summary>Removes everything; the segments are recycled (the caller must not use them afterwards).</summary>
     public void Clear()
     {
+        for (int i = 0; i < Count; i++)
+        {
+            Recycle(_items[(_head + i) & (_items.Length - 1)]);
+        }
         Array.Clear(_items);
         _head = 0;
         Count = 0;
+    }
+
+    private void Recycle(SentSegment s)
+    {
+        if (_freeCount >= MaxFree)
+        {
+            return;
+        }
+        s.NextFree = _free;
+        _free = s;
+        _freeCount++;
     }
 
     /// <summary>Index of the first segment whose end is after <paramref name="seq"/> (Count if none).</summary>

@@ -1,6 +1,10 @@
 namespace Smolmix.Tcp;
 
-/// <summary>One transmitted, not yet cumulatively acknowledged segment on the retransmission queue.</summary>
+/// <summary>
+/// One transmitted, not yet cumulatively acknowledged segment on the retransmission queue. Instances are
+/// recycled by their <see cref="RetransmitQueue"/> (<see cref="RetransmitQueue.Rent"/>): a segment removed from
+/// the queue may be handed out again at the next send, so nothing keeps a reference to one past the removal.
+/// </summary>
 internal sealed class SentSegment
 {
     /// <summary>First sequence number (the SYN's, for a SYN segment).</summary>
@@ -33,6 +37,25 @@ internal sealed class SentSegment
     /// <summary>TSval of the first transmission; reused by reordering-driven retransmissions.</summary>
     public uint FirstTsVal;
 
+    /// <summary>Next segment on the queue's free list (only while recycled).</summary>
+    public SentSegment? NextFree;
+
     /// <summary>One past the last sequence number.</summary>
     public uint End => Seq + (uint)SeqLength;
+
+    /// <summary>Clears every field (a recycled segment starts as a new one).</summary>
+    public void Reset()
+    {
+        Seq = 0;
+        SeqLength = 0;
+        DataLength = 0;
+        Syn = false;
+        Fin = false;
+        XmitTime = 0;
+        XmitCount = 0;
+        Sacked = false;
+        Lost = false;
+        FirstTsVal = 0;
+        NextFree = null;
+    }
 }

@@ -132,7 +132,7 @@ internal sealed partial class TcpConnection
             _stack.Metrics.AddTcpBytesAcked(dataAcked);
             if (dataAcked > 0)
             {
-                Stream?.Signal();
+                SignalStream();
             }
         }
 
@@ -168,7 +168,7 @@ internal sealed partial class TcpConnection
                     if (s.XmitCount == 1 && s.XmitTime >= _lastRtoUs)
                     {
                         rttSampleUs = rttSampleUs < 0 ? now - s.XmitTime : Math.Min(rttSampleUs, now - s.XmitTime);
-                        sampleSource += "sack";
+                        sampleSource = sampleSource.Length == 0 ? "sack" : "cum+sack"; // literals: nothing allocated per ACK
                     }
                     RackUpdate(s, ref seg, spreadSample: true);
                 }
@@ -265,7 +265,16 @@ internal sealed partial class TcpConnection
             _cc.OnAck(newlyDelivered, now, _rtt.SrttUs);
             ApplyPathCap();
         }
-        _cwndLimited = false;
+        if (_stack.IsBatching)
+        {
+            // The sends this ACK allows wait for the end of the batch: until then the last send's verdict stands
+            // for the batch's other ACKs too (clearing it here would stop growth after the batch's first ACK).
+            _cwndLimitedClearOwed = true;
+        }
+        else
+        {
+            _cwndLimited = false;
+        }
 
         // Retransmission timer (RFC 6298 §5.2, 5.3).
         if (_rtx.Count == 0)

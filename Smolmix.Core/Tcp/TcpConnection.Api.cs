@@ -25,8 +25,16 @@ internal sealed partial class TcpConnection
         NoteAppIo();
         if (IsSynchronized)
         {
-            Output();
-            ArmTimer();
+            _stack.HoldClock(); // one clock reading for every segment this write sends
+            try
+            {
+                Output();
+                ArmTimer();
+            }
+            finally
+            {
+                _stack.ReleaseClock();
+            }
         }
         return added;
     }
@@ -48,8 +56,16 @@ internal sealed partial class TcpConnection
             if (after - advertised >= Math.Min(_rcvBudget / 2, 2 * Smss) && after > before)
             {
                 _ackNow = true;
-                Output();
-                ArmTimer();
+                _stack.HoldClock();
+                try
+                {
+                    Output();
+                    ArmTimer();
+                }
+                finally
+                {
+                    _stack.ReleaseClock();
+                }
             }
         }
         return n;
@@ -152,17 +168,16 @@ internal sealed partial class TcpConnection
                 s.Lost = true;
                 _lostBytes += s.SeqLength;
             }
-            _rtx.Insert(i + 1, new SentSegment
-            {
-                Seq = s.Seq + (uint)mss,
-                SeqLength = s.SeqLength - mss,
-                DataLength = s.DataLength - mss,
-                Fin = s.Fin,
-                XmitTime = s.XmitTime,
-                XmitCount = s.XmitCount,
-                Lost = true,
-                FirstTsVal = s.FirstTsVal,
-            });
+            var tail = _rtx.Rent();
+            tail.Seq = s.Seq + (uint)mss;
+            tail.SeqLength = s.SeqLength - mss;
+            tail.DataLength = s.DataLength - mss;
+            tail.Fin = s.Fin;
+            tail.XmitTime = s.XmitTime;
+            tail.XmitCount = s.XmitCount;
+            tail.Lost = true;
+            tail.FirstTsVal = s.FirstTsVal;
+            _rtx.Insert(i + 1, tail);
             s.SeqLength = mss;
             s.DataLength = mss;
             s.Fin = false;

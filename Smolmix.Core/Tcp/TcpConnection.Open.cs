@@ -103,7 +103,13 @@ internal sealed partial class TcpConnection
         _rcvAdvEdge = _rcvNxt + window;
         if (_rtx.Count == 0)
         {
-            _rtx.Add(new SentSegment { Seq = _iss, SeqLength = 1, Syn = true, XmitTime = Now, XmitCount = 1 });
+            var syn = _rtx.Rent();
+            syn.Seq = _iss;
+            syn.SeqLength = 1;
+            syn.Syn = true;
+            syn.XmitTime = Now;
+            syn.XmitCount = 1;
+            _rtx.Add(syn);
             _sndNxt = _iss + 1;
         }
         else

@@ -193,8 +193,7 @@ internal sealed partial class TcpConnection
                 _closeDeadline = Now + _o.TimeWait.Ticks / 10;
             }
         }
-        Output();
-        ArmTimer();
+        OutputOrDefer();
     }
 
     private bool IsAcceptable(ref TcpSegmentIn seg)
@@ -344,7 +343,7 @@ internal sealed partial class TcpConnection
                 }
             }
             AutotuneReceive();
-            Stream?.Signal();
+            SignalStream();
         }
         else
         {

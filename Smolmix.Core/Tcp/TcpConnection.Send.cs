@@ -29,6 +29,62 @@ internal sealed partial class TcpConnection
         }
     }
 
+    // Output and a stream wake-up owed at the end of the stack's input batch (see NetStack.DeferOutput).
+    private bool _outputDeferred;
+    private bool _signalOwed;
+    private bool _cwndLimitedClearOwed;
+
+    /// <summary>After a segment: output now, or at the end of the stack's input batch.</summary>
+    private void OutputOrDefer()
+    {
+        if (_stack.IsBatching)
+        {
+            Defer();
+            return;
+        }
+        Output();
+        ArmTimer();
+    }
+
+    /// <summary>Wakes the stream's waiters now, or at the end of the stack's input batch.</summary>
+    private void SignalStream()
+    {
+        if (_stack.IsBatching)
+        {
+            _signalOwed = true;
+            Defer();
+            return;
+        }
+        Stream?.Signal();
+    }
+
+    private void Defer()
+    {
+        if (!_outputDeferred)
+        {
+            _outputDeferred = true;
+            _stack.DeferOutput(this);
+        }
+    }
+
+    /// <summary>End of an input batch: what its segments owed (the stream wake-up, then the output).</summary>
+    internal void FlushDeferred()
+    {
+        _outputDeferred = false;
+        if (_signalOwed)
+        {
+            _signalOwed = false;
+            Stream?.Signal();
+        }
+        if (_cwndLimitedClearOwed)
+        {
+            _cwndLimitedClearOwed = false;
+            _cwndLimited = false;
+        }
+        Output();
+        ArmTimer();
+    }
+
     private void RetransmitLost()
     {
         if (_lostBytes <= 0)
@@ -111,13 +167,11 @@ internal sealed partial class TcpConnection
                 return;
             }
             bool fin = _finQueued && !_finSent && len == Math.Max(unsent, 0);
-            var seg = new SentSegment
-            {
-                Seq = _sndNxt,
-                SeqLength = len + (fin ? 1 : 0),
-                DataLength = len,
-                Fin = fin,
-            };
+            var seg = _rtx.Rent();
+            seg.Seq = _sndNxt;
+            seg.SeqLength = len + (fin ? 1 : 0);
+            seg.DataLength = len;
+            seg.Fin = fin;
             if (fin)
             {
                 _finSent = true;
@@ -215,13 +269,19 @@ internal sealed partial class TcpConnection
             // As many blocks as fit: 3 with timestamps (RFC 2018 §3), fewer if a full data segment leaves no room.
             int room = _stack.Options.Mtu - (Id.RemoteAddress.IsV6 ? 60 : 40) - (_tsOk ? 12 : 0) - dataLength - 4;
             int max = Math.Min(_tsOk ? 3 : 4, Math.Max(0, room / 8));
-            if (_dsack is SackBlock d)
+            // A D-SACK obeys the same room: a full data segment has none, and the pure ACK that Output sends
+            // after it (a pending D-SACK makes one) carries the block instead.
+            if (_dsack is SackBlock d && max > 0)
             {
                 opts.AddSack(d);
                 _dsack = null;
                 // RFC 2883 §4: if the duplicate lies inside an out-of-order block, that block comes second.
                 foreach (var b in _recentSacks)
                 {
+                    if (opts.SackCount >= max)
+                    {
+                        break;
+                    }
                     if (Seq.Le(b.Left, d.Left) && Seq.Ge(b.Right, d.Right))
                     {
                         opts.AddSack(b);

@@ -14,10 +14,18 @@ internal sealed partial class TcpConnection
             {
                 return;
             }
-            OnTimer();
-            if (State != TcpState.Closed)
+            _stack.HoldClock();
+            try
             {
-                ArmTimer();
+                OnTimer();
+                if (State != TcpState.Closed)
+                {
+                    ArmTimer();
+                }
+            }
+            finally
+            {
+                _stack.ReleaseClock();
             }
         }
     }

@@ -49,7 +49,7 @@ public static class KernelComparison
                           $"{Environment.ProcessorCount} CPUs, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine("kernel-mss clamps the kernel's MSS (TCP_MAXSEG) to Smolmix's " + ourMss + " so both handle the same segment count.");
         Console.WriteLine("CPU = process user+system time per GB moved (loopback softirq work is mostly charged to the process).");
-        Console.WriteLine("alloc = managed bytes allocated per MiB moved; pool (--pool-stats) = ArrayPool misses (new arrays) / buffers dropped on return, per MiB.");
+        Console.WriteLine("alloc = managed bytes allocated per MiB moved; pool (--pool-stats) = ArrayPool and packet-buffer pool misses (new arrays) / buffers dropped on return, per MiB.");
         Console.WriteLine();
         Console.WriteLine($"{"round",-6}{"stack",-30}{"MB/s",10}{"CPU s/GB",10}{"alloc/MiB",11}{"pool/MiB",12}");
         for (int round = 0; round <= rounds; round++)
@@ -66,14 +66,16 @@ public static class KernelComparison
                 var proc = Process.GetCurrentProcess();
                 var cpu0 = proc.TotalProcessorTime;
                 var before = pair.Counters?.Invoke();
-                long alloc0 = GC.GetTotalAllocatedBytes(false), poolAlloc0 = pool?.Allocated ?? 0, poolDrop0 = pool?.Dropped ?? 0;
+                long alloc0 = GC.GetTotalAllocatedBytes(false);
+                long poolAlloc0 = (pool?.Allocated ?? 0) + Devices.PacketBuffers.Created, poolDrop0 = (pool?.Dropped ?? 0) + Devices.PacketBuffers.Dropped;
                 var sw = Stopwatch.StartNew();
                 await StreamPair.TransferAsync(pair.Sender, pair.Receiver, bytes, write, read, writeSize).ConfigureAwait(false);
                 sw.Stop();
                 proc.Refresh();
                 double mib = bytes / (double)(1 << 20);
                 double allocPerMiB = (GC.GetTotalAllocatedBytes(false) - alloc0) / mib;
-                string poolPerMiB = pool is null ? "-" : $"{(pool.Allocated - poolAlloc0) / mib:0.0}/{(pool.Dropped - poolDrop0) / mib:0.0}";
+                string poolPerMiB = pool is null ? "-" :
+                    $"{(pool.Allocated + Devices.PacketBuffers.Created - poolAlloc0) / mib:0.0}/{(pool.Dropped + Devices.PacketBuffers.Dropped - poolDrop0) / mib:0.0}";
                 double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
                 double mbps = bytes / sw.Elapsed.TotalSeconds / 1e6;
                 double cpuPerGB = cpu / (bytes / 1e9);

@@ -172,6 +172,34 @@ public class ReceiveTests
     }
 
     [Fact]
+    public async Task Duplicate_ThatAlsoOpensTheWindow_FullSegmentsGoOut_DsackRidesThePureAck()
+    {
+        // A full data segment has no room for SACK blocks: a D-SACK owed when new data goes out must wait for
+        // the pure ACK (it once went into the full segment, which then exceeded the MTU and was never sent).
+        await using var h = new TcpHarness();
+        var s = await h.ConnectAsync();
+        uint b = h.PeerNxt;
+        s.Write(TcpHarness.Bytes(30 * h.OurMss));
+        var first = h.Drain();
+        Assert.True(first.Count >= 2);
+        h.SendData(TcpHarness.Bytes(500));
+        h.AdvanceMs(40);
+        h.Drain();
+
+        // 250 bytes again and 250 new ones, acknowledging two of our segments: cwnd opens while a D-SACK is owed.
+        h.SendData(TcpHarness.Bytes(500), seq: b + 250, ack: first[1].End);
+        var next = h.Drain();
+
+        Assert.Equal(0, h.Stack.Metrics.Drops(DropReason.BadLength));
+        Assert.All(next, seg => Assert.True(seg.IpTotalLength <= h.Options.Mtu));
+        var data = next.Where(seg => seg.Len > 0).ToList();
+        Assert.True(data.Count >= 2);
+        Assert.All(data, seg => Assert.Empty(seg.Sacks));
+        var pure = Assert.Single(next, seg => seg.Len == 0);
+        Assert.Equal([B(b + 250, b + 500)], pure.Sacks);
+    }
+
+    [Fact]
     public async Task Duplicate_InsideOutOfOrderBlock_DsackThenThatBlock()
     {
         await using var h = new TcpHarness();
