@@ -28,18 +28,18 @@ internal sealed class RetransmitQueue
     /// <summary>Segments held.</summary>
     public int Count { get; private set; }
 
-    /// <summary>True when the slot array has grown past its initial size or recycled segments are kept.</summary>
-    public bool IsGrown => _items.Length > InitialSlots || _freeCount > 0;
+    /// <summary>True when the slot array has grown past its initial size or more than a few recycled segments are kept.</summary>
+    public bool IsGrown => _items.Length > InitialSlots || _freeCount > KeptWhenIdle;
 
-    /// <summary>About what one kept segment object costs (header, fields, padding), for the released-bytes count.</summary>
-    private const int SegmentBytesEstimate = 80;
+    /// <summary>Recycled segments an idle connection may keep (a handshake's and a small exchange's worth).</summary>
+    private const int KeptWhenIdle = 16;
 
     /// <summary>Bytes of the slot array (references; the segments themselves are counted apart).</summary>
     public int SlotBytes => _items.Length * IntPtr.Size;
 
     /// <summary>
     /// When the queue is empty, returns a grown slot array to the initial size and lets the recycled
-    /// segments go (an idle connection keeps none); returns the bytes released (segments estimated).
+    /// segments go; returns the slot-array bytes released (the segment objects are not counted).
     /// </summary>
     public int ShrinkIfEmpty()
     {
@@ -47,7 +47,7 @@ internal sealed class RetransmitQueue
         {
             return 0;
         }
-        int released = SlotBytes + (_freeCount * SegmentBytesEstimate);
+        int released = SlotBytes;
         _items = new SentSegment[InitialSlots];
         _head = 0;
         _free = null;
