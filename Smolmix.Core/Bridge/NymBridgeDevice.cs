@@ -293,10 +293,17 @@ internal sealed class NymBridgeDevice : IPacketDevice
                 }
 
                 interactive |= first.Urgent;
+
+                // Only bulk data fills long messages (several Sphinx payloads pack IP packets across payload
+                // boundaries). A request's message, or acknowledgements, stay one Sphinx packet long: a message
+                // arrives when its last fragment does, and a download's ACKs would otherwise take several slots
+                // of the lane at a time.
+                bool shortMessage = interactive || FairPacketQueue.IsPureAck(first.Buffer.AsSpan(0, first.Length));
+                int limit = shortMessage ? Math.Min(messageLimit, SphinxEstimate.MaxForwardMessage(1)) : messageLimit;
                 int length = Append(bundle, 0, first);
                 int count = 1;
                 long started = _time.GetTimestamp();
-                while (transport.DataMessageLength(length + PacketBundle.RecordLength(SmallestPacket)) <= messageLimit)
+                while (transport.DataMessageLength(length + PacketBundle.RecordLength(SmallestPacket)) <= limit)
                 {
                     // A data-lane message leaves before a request joins it: the request takes the
                     // interactive lane with the next message.
@@ -307,7 +314,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
 
                     if (TryTake(out Packet next))
                     {
-                        if (transport.DataMessageLength(length + PacketBundle.RecordLength(next.Length)) <= messageLimit)
+                        if (transport.DataMessageLength(length + PacketBundle.RecordLength(next.Length)) <= limit)
                         {
                             length += Append(bundle, length, next);
                             count++;

@@ -100,6 +100,12 @@ public sealed class StackOptions
     /// <summary>Outbound packets queued toward the device before TCP stops sending new data (default 512).</summary>
     public int DeviceQueueLength { get; set; } = 512;
 
+    /// <summary>
+    /// Packets of a pooled device (the in-memory link) the read loop feeds under one hold of the lock,
+    /// answering the batch with one round of output (default 64, as NAPI's budget; 1 turns batching off).
+    /// </summary>
+    internal int InputBatchSize { get; set; } = NetStack.DefaultInputBatchSize;
+
     /// <summary>Clock for every timer; tests pass a fake.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

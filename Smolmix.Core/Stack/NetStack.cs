@@ -281,10 +281,10 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
     }
 
     /// <summary>Packets the read loop feeds under one hold of the lock at most (as NAPI's budget of 64).</summary>
-    internal const int InputBatchSize = 64;
+    internal const int DefaultInputBatchSize = 64;
 
     /// <summary>
-    /// Feeds <paramref name="first"/> and whatever else the device has ready (up to <see cref="InputBatchSize"/>)
+    /// Feeds <paramref name="first"/> and whatever else the device has ready (up to <see cref="StackOptions.InputBatchSize"/>)
     /// under one hold of the lock, then runs the output the batch caused. Returns every buffer to the pool.
     /// </summary>
     internal void InputBatch(IPooledPacketDevice device, PooledPacket first)
@@ -306,7 +306,7 @@ public sealed partial class NetStack : IAsyncDisposable, IVirtualNetwork
                     {
                         packet.Return(); // Input kept nothing of it
                     }
-                    if (++n == InputBatchSize || !device.TryReadPooled(out packet))
+                    if (++n >= Options.InputBatchSize || !device.TryReadPooled(out packet))
                     {
                         break;
                     }

@@ -56,7 +56,7 @@ public static class IdleConnectionsBenchmark
         var clients = new List<TcpStream>(count);
         var servers = new List<TcpStream>(count);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
-        const int PerListener = 20_000; // one listener per port; ephemeral ports per remote endpoint are limited
+        const int PerListener = 16_000; // one listener per port: the client has 16,384 ephemeral ports per remote endpoint
         for (int opened = 0; opened < count;)
         {
             int port = 1000 + (opened / PerListener);
