@@ -22,6 +22,9 @@ internal sealed class FairPacketQueue
     /// <summary>Bytes a flow may send per round: one full tunnel packet.</summary>
     public const int Quantum = 1500;
 
+    /// <summary>A new flow with fewer bytes than this queued is sparse (a request, not the start of a burst).</summary>
+    public const int SparseBytes = 2 * Quantum;
+
     private readonly int _capacity;
     private readonly Lock _gate = new();
     private readonly Dictionary<int, Flow> _flows = [];
@@ -86,6 +89,7 @@ internal sealed class FairPacketQueue
             }
 
             flow.Packets.Enqueue(new Entry(buffer, length));
+            flow.Bytes += length;
             TaskCompletionSource? urgent = null;
             if (flow.List == FlowList.None)
             {
@@ -112,8 +116,9 @@ internal sealed class FairPacketQueue
 
     /// <summary>
     /// Takes the next packet in fair order; the caller owns the buffer afterwards.
-    /// <paramref name="urgent"/> tells whether it came from a sparse flow (the new list) and is more
-    /// than a bare TCP acknowledgement: a request, a handshake, a datagram.
+    /// <paramref name="urgent"/> tells whether it came from a sparse flow (on the new list with less than
+    /// <see cref="SparseBytes"/> queued) and is more than a bare TCP acknowledgement: a request, a
+    /// handshake, a datagram — not the start of a burst.
     /// </summary>
     public bool TryDequeue(out byte[] buffer, out int length, out bool urgent)
     {
@@ -159,7 +164,9 @@ internal sealed class FairPacketQueue
                     continue;
                 }
 
+                bool sparse = ReferenceEquals(list, _newFlows) && flow.Bytes < SparseBytes;
                 flow.Deficit -= entry.Length;
+                flow.Bytes -= entry.Length;
                 _count--;
                 if (_count < _capacity && _writable is not null)
                 {
@@ -169,7 +176,7 @@ internal sealed class FairPacketQueue
 
                 buffer = entry.Buffer;
                 length = entry.Length;
-                urgent = ReferenceEquals(list, _newFlows) && !IsPureAck(entry.Buffer.AsSpan(0, entry.Length));
+                urgent = sparse && !IsPureAck(entry.Buffer.AsSpan(0, entry.Length));
                 break;
             }
         }
@@ -187,7 +194,7 @@ internal sealed class FairPacketQueue
             {
                 foreach (Flow flow in _newFlows)
                 {
-                    if (flow.Deficit > 0 && flow.Packets.TryPeek(out Entry head) && !IsPureAck(head.Buffer.AsSpan(0, head.Length)))
+                    if (flow.Deficit > 0 && flow.Bytes < SparseBytes && flow.Packets.TryPeek(out Entry head) && !IsPureAck(head.Buffer.AsSpan(0, head.Length)))
                     {
                         return true;
                     }
@@ -377,6 +384,8 @@ internal sealed class FairPacketQueue
         public Queue<Entry> Packets { get; } = new();
 
         public int Deficit { get; set; }
+
+        public int Bytes { get; set; }
 
         public int Key { get; set; }
 

@@ -292,7 +292,9 @@ internal sealed class NymBridgeDevice : IPacketDevice
                     continue;
                 }
 
-                interactive |= first.Urgent;
+                // A burst that looked like a request while its first packet was alone is bulk; a message that was
+                // waiting for a request carries it (it comes next, after what the fair queue put first).
+                interactive = first.Urgent || (interactive && _outgoing.NextIsUrgent);
 
                 // Only bulk data fills long messages (several Sphinx payloads pack IP packets across payload
                 // boundaries). A request's message, or acknowledgements, stay one Sphinx packet long: a message
