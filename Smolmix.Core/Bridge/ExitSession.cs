@@ -118,9 +118,7 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask WaitForRoomAsync(BridgeLane lane, CancellationToken cancellationToken)
     {
-        int limit = _options.Bundling.NymClientQueueLimit;
-        ulong id = LaneId(lane);
-        if (limit == 0 || !_connection.TryGetLastLaneQueueLength(id, out ulong queued) || queued <= (ulong)limit)
+        if (KnownToHaveRoom(lane, out ulong id, out int limit))
         {
             return;
         }
@@ -128,7 +126,7 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
         // The length seen last was reported when a message was queued; packets may have left since.
         // Ask once before waiting (a local round trip), so a queue that has already drained costs no
         // poll interval.
-        queued = await _connection.GetLaneQueueLengthAsync(id, cancellationToken).ConfigureAwait(false);
+        ulong queued = await _connection.GetLaneQueueLengthAsync(id, cancellationToken).ConfigureAwait(false);
         while (queued > (ulong)(limit / 2))
         {
             await Task.Delay(_options.Bundling.NymClientQueuePollInterval, _time, cancellationToken).ConfigureAwait(false);
@@ -139,15 +137,25 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask<bool> HasRoomAsync(BridgeLane lane, CancellationToken cancellationToken)
     {
-        int limit = _options.Bundling.NymClientQueueLimit;
-        ulong id = LaneId(lane);
-        if (limit == 0 || !_connection.TryGetLastLaneQueueLength(id, out ulong queued) || queued <= (ulong)limit)
+        if (KnownToHaveRoom(lane, out ulong id, out int limit))
         {
             return true;
         }
 
-        queued = await _connection.GetLaneQueueLengthAsync(id, cancellationToken).ConfigureAwait(false);
+        ulong queued = await _connection.GetLaneQueueLengthAsync(id, cancellationToken).ConfigureAwait(false);
         return queued <= (ulong)limit;
+    }
+
+    /// <summary>
+    /// True when no check is needed: no limit, no length reported yet, or the last reported length is within
+    /// the limit. Otherwise the caller asks nym-client (the length seen last was reported when a message was
+    /// queued; packets may have left since).
+    /// </summary>
+    private bool KnownToHaveRoom(BridgeLane lane, out ulong id, out int limit)
+    {
+        limit = _options.Bundling.NymClientQueueLimit;
+        id = LaneId(lane);
+        return limit == 0 || !_connection.TryGetLastLaneQueueLength(id, out ulong queued) || queued <= (ulong)limit;
     }
 
     /// <inheritdoc/>

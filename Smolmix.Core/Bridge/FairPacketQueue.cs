@@ -12,7 +12,7 @@ namespace Smolmix.Bridge;
 /// </summary>
 /// <remarks>
 /// Buffers are rented from <see cref="ArrayPool{T}.Shared"/> by the caller and owned by the queue
-/// from a successful <see cref="TryEnqueue"/> until <see cref="TryDequeue"/> hands them back (or
+/// from a successful <see cref="TryEnqueue"/> until <see cref="TryDequeue(out byte[], out int, out bool)"/> hands them back (or
 /// <see cref="Drain"/> returns them to the pool). One reader (the bridge's send loop); any number of
 /// writers. The total number of packets is bounded by the capacity; writers wait for space with
 /// <see cref="WaitForSpaceAsync"/>.
@@ -88,7 +88,9 @@ internal sealed class FairPacketQueue
                 _flows.Add(key, flow);
             }
 
-            flow.Packets.Enqueue(new Entry(buffer, length));
+            // Classified once here: the send loop asks about queued packets far more often than it queues them.
+            bool pureAck = IsPureAck(buffer.AsSpan(0, length));
+            flow.Packets.Enqueue(new Entry(buffer, length, pureAck));
             flow.Bytes += length;
             TaskCompletionSource? urgent = null;
             if (flow.List == FlowList.None)
@@ -97,7 +99,7 @@ internal sealed class FairPacketQueue
                 flow.Deficit = Quantum;
                 flow.Key = key;
                 _newFlows.Enqueue(flow);
-                if (!IsPureAck(buffer.AsSpan(0, length)))
+                if (!pureAck)
                 {
                     urgent = _urgentArrival;
                     _urgentArrival = null;
@@ -120,7 +122,13 @@ internal sealed class FairPacketQueue
     /// <see cref="SparseBytes"/> queued) and is more than a bare TCP acknowledgement: a request, a
     /// handshake, a datagram — not the start of a burst.
     /// </summary>
-    public bool TryDequeue(out byte[] buffer, out int length, out bool urgent)
+    public bool TryDequeue(out byte[] buffer, out int length, out bool urgent) => TryDequeue(out buffer, out length, out urgent, out _);
+
+    /// <summary>
+    /// <see cref="TryDequeue(out byte[], out int, out bool)"/>, also telling whether the packet is a bare
+    /// TCP acknowledgement (<see cref="IsPureAck"/>, decided when it was queued).
+    /// </summary>
+    public bool TryDequeue(out byte[] buffer, out int length, out bool urgent, out bool pureAck)
     {
         TaskCompletionSource? wake = null;
         lock (_gate)
@@ -133,6 +141,7 @@ internal sealed class FairPacketQueue
                     buffer = [];
                     length = 0;
                     urgent = false;
+                    pureAck = false;
                     return false;
                 }
 
@@ -176,7 +185,8 @@ internal sealed class FairPacketQueue
 
                 buffer = entry.Buffer;
                 length = entry.Length;
-                urgent = sparse && !IsPureAck(entry.Buffer.AsSpan(0, entry.Length));
+                urgent = sparse && !entry.PureAck;
+                pureAck = entry.PureAck;
                 break;
             }
         }
@@ -194,7 +204,7 @@ internal sealed class FairPacketQueue
             {
                 foreach (Flow flow in _newFlows)
                 {
-                    if (flow.Deficit > 0 && flow.Bytes < SparseBytes && flow.Packets.TryPeek(out Entry head) && !IsPureAck(head.Buffer.AsSpan(0, head.Length)))
+                    if (flow.Deficit > 0 && flow.Bytes < SparseBytes && flow.Packets.TryPeek(out Entry head) && !head.PureAck)
                     {
                         return true;
                     }
@@ -377,7 +387,7 @@ internal sealed class FairPacketQueue
         Old,
     }
 
-    private readonly record struct Entry(byte[] Buffer, int Length);
+    private readonly record struct Entry(byte[] Buffer, int Length, bool PureAck);
 
     private sealed class Flow
     {

@@ -300,7 +300,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
                 // boundaries). A request's message, or acknowledgements, stay one Sphinx packet long: a message
                 // arrives when its last fragment does, and a download's ACKs would otherwise take several slots
                 // of the lane at a time.
-                bool shortMessage = interactive || FairPacketQueue.IsPureAck(first.Buffer.AsSpan(0, first.Length));
+                bool shortMessage = interactive || first.PureAck;
                 int limit = shortMessage ? Math.Min(messageLimit, SphinxEstimate.MaxForwardMessage(1)) : messageLimit;
                 int length = Append(bundle, 0, first);
                 int count = 1;
@@ -378,9 +378,9 @@ internal sealed class NymBridgeDevice : IPacketDevice
 
     private bool TryTake(out Packet packet)
     {
-        if (_outgoing.TryDequeue(out byte[] buffer, out int length, out bool urgent))
+        if (_outgoing.TryDequeue(out byte[] buffer, out int length, out bool urgent, out bool pureAck))
         {
-            packet = new Packet(buffer, length, urgent);
+            packet = new Packet(buffer, length, urgent, pureAck);
             return true;
         }
 
@@ -469,6 +469,6 @@ internal sealed class NymBridgeDevice : IPacketDevice
         }
     }
 
-    /// <summary>A queued packet: its pooled buffer, length, and whether it is a sparse flow's request.</summary>
-    private readonly record struct Packet(byte[] Buffer, int Length, bool Urgent);
+    /// <summary>A queued packet: its pooled buffer, length, whether it is a sparse flow's request, whether a bare ACK.</summary>
+    private readonly record struct Packet(byte[] Buffer, int Length, bool Urgent, bool PureAck);
 }

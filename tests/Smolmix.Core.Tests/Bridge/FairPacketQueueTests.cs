@@ -139,28 +139,8 @@ public sealed class FairPacketQueueTests
     /// <summary>An IPv4/TCP packet (no options) in a pooled buffer, source port first in the TCP header.</summary>
     private static byte[] Tcp(ushort sourcePort, int payload, byte flags = 0x10, byte marker = 0)
     {
-        int length = 40 + payload;
-        byte[] packet = ArrayPool<byte>.Shared.Rent(length);
-        packet.AsSpan(0, length).Clear();
-        packet[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), (ushort)length);
-        packet[8] = 64;
-        packet[9] = 6;
-        packet[12] = 10;
-        packet[15] = 2;
-        packet[16] = 192;
-        packet[17] = 0;
-        packet[18] = 2;
-        packet[19] = 80;
-        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(20), sourcePort);
-        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(22), 443);
-        packet[32] = 5 << 4;
-        packet[33] = flags;
-        if (payload > 0)
-        {
-            packet[40] = marker;
-        }
-
+        byte[] packet = ArrayPool<byte>.Shared.Rent(BridgePackets.Length(payload));
+        BridgePackets.Write(packet, sourcePort, payload, flags, marker);
         return packet;
     }
 }

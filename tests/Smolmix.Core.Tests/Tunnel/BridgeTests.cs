@@ -288,20 +288,8 @@ public sealed class BridgeTests
     /// <summary>An IPv4/TCP packet (ACK flag, no options) from <paramref name="sourcePort"/> with <paramref name="payload"/> bytes.</summary>
     private static byte[] TcpPacket(ushort sourcePort, int payload)
     {
-        var packet = new byte[40 + payload];
-        packet[0] = 0x45;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), (ushort)packet.Length);
-        packet[8] = 64;
-        packet[9] = 6;
-        packet[12] = 10;
-        packet[15] = 2;
-        packet[16] = 192;
-        packet[18] = 2;
-        packet[19] = 80;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(20), sourcePort);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(22), 443);
-        packet[32] = 5 << 4;
-        packet[33] = 0x10;
+        var packet = new byte[Smolmix.Tests.Bridge.BridgePackets.Length(payload)];
+        Smolmix.Tests.Bridge.BridgePackets.Write(packet, sourcePort, payload);
         return packet;
     }
 
