@@ -12,6 +12,7 @@ namespace Smolmix.Tests.Infrastructure;
 internal sealed class WatchedDaemon
 {
     // Runs "$@" in the background with stdin from /dev/null, kills it when our stdin closes, exits with its status.
+    // The stdin reader is reaped before the shell exits, so no process of the tree outlives the watchdog.
     private const string WatchdogScript = """
         exec 3<&0
         "$@" </dev/null 3<&- &
@@ -22,6 +23,7 @@ internal sealed class WatchedDaemon
         wait "$daemon"
         status=$?
         kill "$watchdog" 2>/dev/null
+        wait "$watchdog" 2>/dev/null
         exit "$status"
         """;
 

@@ -265,11 +265,34 @@ public sealed class UnboundServerTests(ITestOutputHelper output)
             await server.DisposeAsync();
         }
 
-        Assert.All(children.Append(watchdog), pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"pid {pid} ({ProcessName(pid)}) still runs"));
+        // A process that has just exited may still be a zombie until its new parent reaps it: wait (bounded) for
+        // every process of the tree to be gone or a zombie.
+        int[] tree = children.Append(watchdog).ToArray();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (tree.Any(IsRunning) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.All(tree, pid => Assert.False(IsRunning(pid), $"pid {pid} ({ProcessName(pid)}) still runs"));
         await Assert.ThrowsAnyAsync<Exception>(() => RawDns.UdpAsync(server.DnsEndPoint, RawDns.Query(31, TestZone.HostName, RawDns.A), TimeSpan.FromMilliseconds(500)));
 
         static int[] ChildrenOf(int pid) =>
             File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+
+        static bool IsRunning(int pid)
+        {
+            try
+            {
+                // /proc/<pid>/stat: "pid (comm) state ..."; comm may hold spaces and parentheses, the state follows the last ')'.
+                string stat = File.ReadAllText($"/proc/{pid}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
 
         static string? ProcessName(int pid)
         {
