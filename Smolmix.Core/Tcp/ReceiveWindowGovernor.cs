@@ -2,7 +2,7 @@ namespace Smolmix.Tcp;
 
 /// <summary>
 /// The receiver's half of the path model: a limit on the window a connection offers its peer, so a
-/// bulk sender on a slow, long path (the mixnet's reply direction) keeps about one and a half
+/// bulk sender on a slow, long path (the mixnet's reply direction) keeps at most two
 /// bandwidth-delay products in flight instead of the whole receive buffer. The sender is usually not
 /// ours (a server on the internet); whatever it does, it cannot queue more than the window allows in
 /// front of the bottleneck — the exit's SURB-bound reply queue, which every connection of the tunnel
@@ -13,20 +13,28 @@ namespace Smolmix.Tcp;
 /// receive-side RTT estimate for autotuning): an RTT sample from every data segment whose timestamp
 /// echo carries one of our TSvals (the time from our ACK leaving to the data it released arriving:
 /// path RTT plus any queue in front of the sender's bytes), smoothed like RFC 6298's SRTT; the minimum
-/// of that smoothed RTT (the path without a queue); and the in-order delivery rate per round of one
-/// minimum RTT, as a windowed maximum over the last <see cref="RateRounds"/> rounds. The limit is
+/// of that smoothed RTT (the path without a queue); and the in-order delivery rate over the last
+/// <see cref="RateRounds"/> rounds of one minimum RTT each (bytes over time, not the best round: on the
+/// mixnet in-order delivery comes in bursts when a late packet fills a hole, and the best of ten rounds
+/// read 1.4–1.7 times the real rate, which let a standing queue of a whole RTT form). The limit is
 /// <see cref="GainWithoutQueue"/> × rate × minimum RTT while the smoothed RTT stays within
 /// <see cref="QueueThreshold"/> of its minimum (headroom for loss recovery and probing: while the window
 /// is not the bottleneck a round delivers up to that multiple of the last rate) and <see cref="Gain"/> ×
-/// rate × minimum RTT once it shows a standing queue, which then drains to about a quarter of a
-/// minimum RTT; never below <see cref="FloorBytes"/>.
+/// rate × minimum RTT once it shows a standing queue, which then settles at most at three quarters of a
+/// minimum RTT, counting the forward wait of our acknowledgements; never below <see cref="FloorBytes"/>.
+/// The minimum never expires: a path whose base RTT grows by more than the gain for good is held near
+/// the floor (not seen on the Devnet; a drain-based re-base like the sender's would lift it).
 /// Paths whose minimum RTT is under <see cref="MinimumPathRttUs"/> (memory, LAN, loopback) are not
 /// limited: timestamps tick in milliseconds, and their queues are not the problem.
 /// </remarks>
 internal sealed class ReceiveWindowGovernor
 {
-    /// <summary>In-flight bytes allowed per bandwidth-delay product while the RTT shows a standing queue.</summary>
-    public const double Gain = 1.25;
+    /// <summary>
+    /// In-flight bytes allowed per bandwidth-delay product while the RTT shows a standing queue: the queue settles
+    /// at (gain − 1) minimum RTTs, which also has to cover the wait of our acknowledgements in the busy forward
+    /// direction (below that the rate, measured as a mean, would shrink round by round toward the floor).
+    /// </summary>
+    public const double Gain = 1.75;
 
     /// <summary>In-flight bytes allowed per bandwidth-delay product while it does not: room to recover from a loss and to probe.</summary>
     public const double GainWithoutQueue = 2.0;
@@ -46,13 +54,14 @@ internal sealed class ReceiveWindowGovernor
     /// <summary>Samples larger than this are ignored (a stale echo after a pause).</summary>
     private const long MaximumSampleUs = 60_000_000;
 
-    private readonly long[] _rates = new long[RateRounds];
+    private readonly long[] _roundBytes = new long[RateRounds];
+    private readonly long[] _roundSpans = new long[RateRounds];
     private int _rateCount;
     private int _rateNext;
     private long _srttUs = -1;
     private long _minSrttUs = long.MaxValue;
     private long _roundStartUs = -1;
-    private long _roundBytes;
+    private long _bytesThisRound;
 
     /// <summary>Smoothed receiver-side RTT (µs), or -1 before the first sample.</summary>
     public long SrttUs => _srttUs;
@@ -60,18 +69,19 @@ internal sealed class ReceiveWindowGovernor
     /// <summary>The smallest smoothed RTT seen (µs), or -1 before the first sample.</summary>
     public long MinSrttUs => _minSrttUs == long.MaxValue ? -1 : _minSrttUs;
 
-    /// <summary>The largest per-round delivery rate of the last rounds (bytes per second), or 0.</summary>
-    public long MaxRate
+    /// <summary>The in-order delivery rate over the last rounds (bytes per second), or 0.</summary>
+    public long Rate
     {
         get
         {
-            long max = 0;
+            long bytes = 0, spanUs = 0;
             for (int i = 0; i < _rateCount; i++)
             {
-                max = Math.Max(max, _rates[i]);
+                bytes += _roundBytes[i];
+                spanUs += _roundSpans[i];
             }
 
-            return max;
+            return spanUs == 0 ? 0 : bytes * 1_000_000 / spanUs;
         }
     }
 
@@ -88,7 +98,7 @@ internal sealed class ReceiveWindowGovernor
                 return long.MaxValue;
             }
 
-            double bdp = MaxRate * (_minSrttUs / 1e6);
+            double bdp = Rate * (_minSrttUs / 1e6);
             double gain = _srttUs > QueueThreshold * _minSrttUs ? Gain : GainWithoutQueue;
             return Math.Max(FloorBytes, (long)(gain * bdp));
         }
@@ -112,11 +122,11 @@ internal sealed class ReceiveWindowGovernor
         if (_roundStartUs < 0)
         {
             _roundStartUs = nowUs;
-            _roundBytes = 0;
+            _bytesThisRound = 0;
             return;
         }
 
-        _roundBytes += bytes;
+        _bytesThisRound += bytes;
         long round = _minSrttUs == long.MaxValue ? 200_000 : Math.Max(_minSrttUs, 10_000);
         long elapsed = nowUs - _roundStartUs;
         if (elapsed < round)
@@ -128,12 +138,13 @@ internal sealed class ReceiveWindowGovernor
         // delivered something in each of their minimum RTTs (elapsed below two rounds).
         if (elapsed < 2 * round)
         {
-            _rates[_rateNext] = _roundBytes * 1_000_000 / elapsed;
+            _roundBytes[_rateNext] = _bytesThisRound;
+            _roundSpans[_rateNext] = elapsed;
             _rateNext = (_rateNext + 1) % RateRounds;
             _rateCount = Math.Min(_rateCount + 1, RateRounds);
         }
 
         _roundStartUs = nowUs;
-        _roundBytes = 0;
+        _bytesThisRound = 0;
     }
 }

@@ -203,7 +203,7 @@ internal sealed partial class TcpConnection
     /// <summary>One-line trace of the sender state (simulation diagnostics).</summary>
     internal string TraceLine() =>
         $"cwnd {_cc.Cwnd / 1000}K ssth {(_cc.Ssthresh == long.MaxValue ? -1 : _cc.Ssthresh / 1000)}K pipe {Pipe / 1000}K flight {(uint)(_sndNxt - _sndUna) / 1000}K sacked {_sackedBytes / 1000}K lost {_lostBytes / 1000}K wnd {_sndWnd / 1000}K srtt {_rtt.SrttUs / 1000} minSrtt {(_minSrttUs == long.MaxValue ? -1 : _minSrttUs / 1000)} bw {BandwidthMax / 1000} rec {(_inRecovery ? "R" : "")}{(_inLossRecovery ? "L" : "")} reo {ReorderWindowUs() / 1000} del {_delivered / 1000}K"
-        + (_governor is { } g ? $" | rcv srtt {g.SrttUs / 1000} min {g.MinSrttUs / 1000} rate {g.MaxRate / 1000}K limit {(g.Limit == long.MaxValue ? -1 : g.Limit / 1000)}K offered {(uint)(_rcvAdvEdge - _rcvNxt) / 1000}K" : "");
+        + (_governor is { } g ? $" | rcv srtt {g.SrttUs / 1000} min {g.MinSrttUs / 1000} rate {g.Rate / 1000}K limit {(g.Limit == long.MaxValue ? -1 : g.Limit / 1000)}K offered {(uint)(_rcvAdvEdge - _rcvNxt) / 1000}K" : "");
 
     /// <summary>Segments retransmitted over the connection's life.</summary>
     public long RetransmittedSegments { get; private set; }

@@ -45,6 +45,30 @@ public sealed class ReceiveWindowGovernorTests
     }
 
     [Fact]
+    public void BurstyDeliveryCountsAtItsMeanRate()
+    {
+        // Mixnet reordering: a round delivers nothing while a hole waits, the next one releases both rounds' bytes.
+        var governor = new ReceiveWindowGovernor();
+        governor.OnRttSample(300_000);
+        long t = 0;
+        for (int round = 0; round < 40; round++)
+        {
+            int segments = round % 2 == 0 ? 1 : 119; // 60 kB per 0.6 s in all: 100 kB/s
+            for (int i = 0; i < segments; i++)
+            {
+                governor.OnRttSample(300_000);
+                governor.OnDelivered(500, t + (i * 2_500));
+            }
+
+            t += 300_000;
+        }
+
+        Assert.InRange(governor.Rate, 90_000, 110_000);
+        double expected = ReceiveWindowGovernor.GainWithoutQueue * 100_000 * 0.3;
+        Assert.InRange(governor.Limit, expected * 0.9, expected * 1.1);
+    }
+
+    [Fact]
     public void ASlowFlowGetsTheFloor()
     {
         var governor = new ReceiveWindowGovernor();
@@ -69,7 +93,7 @@ public sealed class ReceiveWindowGovernorTests
         governor.OnRttSample(300_000);
         governor.OnDelivered(1000, 0);
         governor.OnDelivered(1000, 10_000_000); // one delivery ten seconds later: the application was idle
-        Assert.Equal(0, governor.MaxRate);
+        Assert.Equal(0, governor.Rate);
         Assert.Equal(long.MaxValue, governor.Limit);
     }
 
