@@ -20,7 +20,7 @@ namespace Smolmix.Benchmarks;
 /// </summary>
 public static class DevnetPathBenchmark
 {
-    private const string Usage = "devnet-path [--preset instant|nym|all (all)] [--instant-mib N (16)] [--nym-mib N (4)] [--samples N (20)] [--seed N (1)] [--path-model true|false] [--bundle N] [--flush-ms N] [--queue-limit N] [--queue-poll-ms N] [--exit-buffer-ms N] [--surb-high N] [--trace] [--only-load]";
+    private const string Usage = "devnet-path [--preset instant|nym|all (all)] [--instant-mib N (16)] [--nym-mib N (4)] [--samples N (20)] [--seed N (1)] [--path-model true|false] [--bundle N] [--flush-ms N] [--queue-limit N] [--queue-poll-ms N] [--exit-buffer-ms N] [--surb-high N] [--trace] [--only-load] [--load down|up (down)]";
     private const byte Upload = (byte)'U';
     private const byte Download = (byte)'D';
     private const byte RequestResponse = (byte)'R';
@@ -32,7 +32,7 @@ public static class DevnetPathBenchmark
         string which = "all";
         int instantMib = 16, nymMib = 4, samples = 20, seed = 1;
         var tunnelOptions = new TunnelOptions();
-        bool trace = false, onlyLoad = false;
+        bool trace = false, onlyLoad = false, loadUp = false;
         for (int i = 0; i < args.Length; i++)
         {
             string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -50,6 +50,7 @@ public static class DevnetPathBenchmark
                 "--queue-poll-ms" => int.TryParse(value, out int poll) && poll > 0 && Set(() => tunnelOptions.Bundling.NymClientQueuePollInterval = TimeSpan.FromMilliseconds(poll)),
                 "--exit-buffer-ms" => int.TryParse(value, out int buffer) && Set(() => tunnelOptions.ExitBufferTimeoutMs = buffer),
                 "--trace" => (trace = true) && Back(ref i),
+                "--load" => value is "down" or "up" && Set(() => loadUp = value == "up"),
                 "--only-load" => (onlyLoad = true) && Back(ref i),
                 "--surb-high" => int.TryParse(value, out int high) && Set(() => tunnelOptions.Surbs.HighWatermark = high),
                 _ => false,
@@ -73,7 +74,7 @@ public static class DevnetPathBenchmark
 
         if (which is "nym" or "all")
         {
-            await RunNymAsync(host, tunnelOptions, nymMib, samples, seed, trace, onlyLoad).ConfigureAwait(false);
+            await RunNymAsync(host, tunnelOptions, nymMib, samples, seed, trace, onlyLoad, loadUp).ConfigureAwait(false);
         }
 
         return 0;
@@ -102,7 +103,7 @@ public static class DevnetPathBenchmark
         Print($"instant: upload/download = {up.Rate / down.Rate:0.000} (goal >= 0.67)");
     }
 
-    private static async Task RunNymAsync(BenchHost host, TunnelOptions tunnelOptions, int mib, int samples, int seed, bool trace, bool onlyLoad)
+    private static async Task RunNymAsync(BenchHost host, TunnelOptions tunnelOptions, int mib, int samples, int seed, bool trace, bool onlyLoad, bool loadUp)
     {
         await using Session s = await Session.StartAsync(DevnetPreset.Nym, host, tunnelOptions, seed).ConfigureAwait(false);
         MixnetOptions m = s.Mixnet;
@@ -140,11 +141,11 @@ public static class DevnetPathBenchmark
         Print($"nym: 1 MiB download: {one.SphinxPackets} Sphinx packets ({one.ForwardPackets} forward, {one.ReplyPackets} reply); SURB-bound lower limit {lowerLimit:0} "
             + $"({replyPackets:0} reply + {lowerLimit - replyPackets:0} forward carrying their SURBs) = {one.SphinxPackets / lowerLimit:0.00}x (goal <= 1.25x)");
 
-    // Latency under load: round trips on a second connection while a bulk download runs.
+    // Latency under load: round trips on a second connection while a bulk download (or upload) runs.
     Loaded:
         using var stop = new CancellationTokenSource();
         Task tracing = trace ? TraceAsync(s, stop.Token) : Task.CompletedTask;
-        Task bulk = s.DownloadUntilAsync(stop.Token);
+        Task bulk = loadUp ? s.UploadUntilAsync(stop.Token) : s.DownloadUntilAsync(stop.Token);
         await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         List<double> loaded = await s.RoundTripsAsync(samples, CancellationToken.None).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
@@ -158,7 +159,7 @@ public static class DevnetPathBenchmark
 
         await tracing.ConfigureAwait(false);
         double q50 = Percentile(quiet, 0.5), q90 = Percentile(quiet, 0.9), l50 = Percentile(loaded, 0.5), l90 = Percentile(loaded, 0.9);
-        Print($"nym: 1 KiB request/response, n={samples}: quiet p50 {q50:0} ms p90 {q90:0} ms; under a bulk download p50 {l50:0} ms p90 {l90:0} ms; "
+        Print($"nym: 1 KiB request/response, n={samples}: quiet p50 {q50:0} ms p90 {q90:0} ms; under a bulk {(loadUp ? "upload" : "download")} p50 {l50:0} ms p90 {l90:0} ms; "
             + $"ratio p50 {l50 / q50:0.00} p90 {l90 / q90:0.00} (goal <= 1.5)");
     }
 
@@ -304,6 +305,20 @@ public static class DevnetPathBenchmark
             BinaryPrimitives.WriteInt64BigEndian(request.AsSpan(1), long.MaxValue / 2);
             await stream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
             await DrainAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Uploads until cancelled (a long-running bulk transfer the other way).</summary>
+        public async Task UploadUntilAsync(CancellationToken cancellationToken)
+        {
+            await using TcpStream stream = await Tunnel.ConnectTcpAsync(Public, cancellationToken).ConfigureAwait(false);
+            var chunk = new byte[64 * 1024];
+            Random.Shared.NextBytes(chunk);
+            chunk[0] = Upload;
+            while (true)
+            {
+                await stream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                chunk[0] = 0;
+            }
         }
 
         /// <summary>1 KiB requests each answered with 1 KiB on one connection; the round trips in ms.</summary>
