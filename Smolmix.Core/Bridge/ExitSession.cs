@@ -18,9 +18,14 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     private readonly TunnelMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    // Bare acknowledgements wait in the bridge's queue rather than in nym-client's: there the newer ones join
+    // the same message, so a download costs fewer forward messages (and their Sphinx packets).
+    private const int AckLaneLimit = 2;
+
     private readonly ulong _lane;
     private readonly ulong _surbLane;
     private readonly ulong _interactiveLane;
+    private readonly ulong _ackLane;
     private IprSession? _session;
 
     private ExitSession(NymClientConnection connection, ExitCandidate exit, TunnelOptions options, TunnelMetrics metrics, ulong lane, ILogger logger)
@@ -36,8 +41,9 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
         {
             _surbLane = NewLane();
             _interactiveLane = NewLane();
+            _ackLane = NewLane();
         }
-        while (_surbLane == lane || _interactiveLane == lane || _interactiveLane == _surbLane);
+        while (new HashSet<ulong> { lane, _surbLane, _interactiveLane, _ackLane }.Count < 4);
         Surbs = new SurbPolicy(options.Surbs, _time);
         Liveness = new LivenessTracker(_time);
     }
@@ -154,6 +160,11 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     private bool KnownToHaveRoom(BridgeLane lane, out ulong id, out int limit)
     {
         limit = _options.Bundling.NymClientQueueLimit;
+        if (lane == BridgeLane.Acks && limit > AckLaneLimit)
+        {
+            limit = AckLaneLimit;
+        }
+
         id = LaneId(lane);
         return limit == 0 || !_connection.TryGetLastLaneQueueLength(id, out ulong queued) || queued <= (ulong)limit;
     }
@@ -170,6 +181,7 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     {
         BridgeLane.Surbs => _surbLane,
         BridgeLane.Interactive => _interactiveLane,
+        BridgeLane.Acks => _ackLane,
         _ => _lane,
     };
 

@@ -34,6 +34,7 @@ internal sealed class FairPacketQueue
     private TaskCompletionSource? _writable;
     private TaskCompletionSource? _urgentArrival;
     private int _count;
+    private int _pureAcks;
     private bool _completed;
 
     /// <summary>Creates a queue holding at most <paramref name="capacity"/> packets.</summary>
@@ -51,6 +52,43 @@ internal sealed class FairPacketQueue
             lock (_gate)
             {
                 return _count;
+            }
+        }
+    }
+
+    /// <summary>Whether some flow's next packet is a bare TCP acknowledgement (what <see cref="TryDequeueAck"/> takes).</summary>
+    public bool HasAckAtHead
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_pureAcks == 0)
+                {
+                    return false;
+                }
+
+                foreach (Flow flow in _flows.Values)
+                {
+                    if (flow.Packets.TryPeek(out Entry head) && head.PureAck)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Whether packets are queued and all of them are bare TCP acknowledgements.</summary>
+    public bool HoldsOnlyAcks
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _count > 0 && _pureAcks == _count;
             }
         }
     }
@@ -107,6 +145,13 @@ internal sealed class FairPacketQueue
             }
 
             _count++;
+            if (pureAck && ++_pureAcks == 1)
+            {
+                // The first bare ACK can leave on its own lane while the data lane is full.
+                urgent ??= _urgentArrival;
+                _urgentArrival = null;
+            }
+
             wake = _readable;
             _readable = null;
             urgent?.TrySetResult();
@@ -177,6 +222,11 @@ internal sealed class FairPacketQueue
                 flow.Deficit -= entry.Length;
                 flow.Bytes -= entry.Length;
                 _count--;
+                if (entry.PureAck)
+                {
+                    _pureAcks--;
+                }
+
                 if (_count < _capacity && _writable is not null)
                 {
                     wake = _writable;
@@ -193,6 +243,48 @@ internal sealed class FairPacketQueue
 
         wake?.TrySetResult();
         return true;
+    }
+
+    /// <summary>
+    /// Takes the oldest bare TCP acknowledgement at the head of any flow, out of fair order (acknowledgements
+    /// have a lane of their own); false when no flow starts with one. The caller owns the buffer afterwards.
+    /// </summary>
+    public bool TryDequeueAck(out byte[] buffer, out int length)
+    {
+        TaskCompletionSource? wake = null;
+        buffer = [];
+        length = 0;
+        lock (_gate)
+        {
+            if (_pureAcks == 0)
+            {
+                return false;
+            }
+
+            foreach (Flow flow in _flows.Values)
+            {
+                if (flow.Packets.TryPeek(out Entry head) && head.PureAck)
+                {
+                    flow.Packets.Dequeue();
+                    flow.Bytes -= head.Length;
+                    flow.Deficit -= head.Length;
+                    _count--;
+                    _pureAcks--;
+                    if (_count < _capacity && _writable is not null)
+                    {
+                        wake = _writable;
+                        _writable = null;
+                    }
+
+                    buffer = head.Buffer;
+                    length = head.Length;
+                    break;
+                }
+            }
+        }
+
+        wake?.TrySetResult();
+        return length > 0;
     }
 
     /// <summary>Whether a sparse flow waits with more than a bare acknowledgement (it leaves next).</summary>
@@ -215,7 +307,10 @@ internal sealed class FairPacketQueue
         }
     }
 
-    /// <summary>A task that completes when a sparse flow queues more than a bare acknowledgement.</summary>
+    /// <summary>
+    /// A task that completes when a sparse flow queues more than a bare acknowledgement, or when a bare
+    /// acknowledgement is queued while none was (either may leave on another lane than the one waited for).
+    /// </summary>
     public Task UrgentArrival()
     {
         lock (_gate)
@@ -305,6 +400,7 @@ internal sealed class FairPacketQueue
             _newFlows.Clear();
             _oldFlows.Clear();
             _count = 0;
+            _pureAcks = 0;
         }
     }
 

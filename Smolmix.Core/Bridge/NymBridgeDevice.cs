@@ -268,16 +268,22 @@ internal sealed class NymBridgeDevice : IPacketDevice
                 // Wait for room in nym-client's lane before choosing what goes, so packets that arrive
                 // meanwhile are still ordered by the fair queue; a request arriving while the data lane is
                 // full goes at once on the interactive lane.
-                bool interactive;
+                BridgeLane lane;
                 try
                 {
-                    interactive = await WaitForLaneAsync(transport, carry, lifetime).ConfigureAwait(false);
+                    lane = await WaitForLaneAsync(transport, carry, lifetime).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !lifetime.IsCancellationRequested)
                 {
                     // The session is failing (nym-client gone); the watchdog notices. TCP retransmits.
                     BridgeLog.SendFailed(_logger, ex, _outgoing.Count);
                     DropQueued(ref carry);
+                    continue;
+                }
+
+                if (lane == BridgeLane.Acks)
+                {
+                    await SendAcksAsync(transport, bundle, lifetime).ConfigureAwait(false);
                     continue;
                 }
 
@@ -294,7 +300,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
 
                 // A burst that looked like a request while its first packet was alone is bulk; a message that was
                 // waiting for a request carries it (it comes next, after what the fair queue put first).
-                interactive = first.Urgent || (interactive && _outgoing.NextIsUrgent);
+                bool interactive = first.Urgent || (lane == BridgeLane.Interactive && _outgoing.NextIsUrgent);
 
                 // Only bulk data fills long messages (several Sphinx payloads pack IP packets across payload
                 // boundaries). A request's message, or acknowledgements, stay one Sphinx packet long: a message
@@ -333,7 +339,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
                     }
                 }
 
-                await SendAsync(transport, bundle.AsMemory(0, length), count, interactive, lifetime).ConfigureAwait(false);
+                await SendAsync(transport, bundle.AsMemory(0, length), count, interactive ? BridgeLane.Interactive : BridgeLane.Data, lifetime).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
@@ -350,10 +356,10 @@ internal sealed class NymBridgeDevice : IPacketDevice
 
     /// <summary>
     /// Waits until the lane of the next message has room: the interactive lane when a request waits
-    /// (or is carried over), otherwise the data lane, polled until it drains or a request arrives.
-    /// Returns whether the next message is interactive.
+    /// (or is carried over); the ACK lane when only bare acknowledgements wait, or when the data lane is full
+    /// and some do; otherwise the data lane, polled until it drains or a request arrives. Returns the lane.
     /// </summary>
-    private async ValueTask<bool> WaitForLaneAsync(IBridgeTransport transport, Packet? carry, CancellationToken lifetime)
+    private async ValueTask<BridgeLane> WaitForLaneAsync(IBridgeTransport transport, Packet? carry, CancellationToken lifetime)
     {
         while (true)
         {
@@ -363,16 +369,45 @@ internal sealed class NymBridgeDevice : IPacketDevice
             if (interactive)
             {
                 await transport.WaitForRoomAsync(BridgeLane.Interactive, lifetime).ConfigureAwait(false);
-                return true;
+                return BridgeLane.Interactive;
             }
 
-            if (await transport.HasRoomAsync(BridgeLane.Data, lifetime).ConfigureAwait(false))
+            // Bare acknowledgements alone never take the data lane, where an upload's backlog may queue.
+            bool acks = carry is null && _outgoing.HasAckAtHead;
+            if (!(acks && _outgoing.HoldsOnlyAcks) && await transport.HasRoomAsync(BridgeLane.Data, lifetime).ConfigureAwait(false))
             {
-                return false;
+                return BridgeLane.Data;
+            }
+
+            if (acks && await transport.HasRoomAsync(BridgeLane.Acks, lifetime).ConfigureAwait(false))
+            {
+                return BridgeLane.Acks;
             }
 
             await Task.WhenAny(Task.Delay(_options.NymClientQueuePollInterval, _time, lifetime), urgent).ConfigureAwait(false);
             lifetime.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// Sends one message of the bare acknowledgements at the heads of the queue's flows (one Sphinx payload at
+    /// most, with the SURBs its padding holds) on the ACK lane.
+    /// </summary>
+    private async ValueTask SendAcksAsync(IBridgeTransport transport, byte[] bundle, CancellationToken lifetime)
+    {
+        int limit = SphinxEstimate.MaxForwardMessage(1);
+        int length = 0;
+        int count = 0;
+        while (transport.DataMessageLength(length + PacketBundle.RecordLength(SmallestPacket)) <= limit
+            && _outgoing.TryDequeueAck(out byte[] buffer, out int packetLength))
+        {
+            length += Append(bundle, length, new Packet(buffer, packetLength, Urgent: false, PureAck: true));
+            count++;
+        }
+
+        if (count > 0)
+        {
+            await SendAsync(transport, bundle.AsMemory(0, length), count, BridgeLane.Acks, lifetime).ConfigureAwait(false);
         }
     }
 
@@ -432,8 +467,9 @@ internal sealed class NymBridgeDevice : IPacketDevice
         }
     }
 
-    private async ValueTask SendAsync(IBridgeTransport transport, ReadOnlyMemory<byte> bundle, int packets, bool interactive, CancellationToken lifetime)
+    private async ValueTask SendAsync(IBridgeTransport transport, ReadOnlyMemory<byte> bundle, int packets, BridgeLane lane, CancellationToken lifetime)
     {
+        bool interactive = lane == BridgeLane.Interactive;
         int messageLength = transport.DataMessageLength(bundle.Length);
         int surbs = transport.Surbs.Choose(messageLength);
         try
@@ -442,7 +478,6 @@ internal sealed class NymBridgeDevice : IPacketDevice
             // data and interactive lanes only hold messages of one packet per bundle. The loop never waits
             // for that lane (a request would wait behind it): while it is full, and always for an
             // interactive message, the message keeps only the SURBs that ride free in its padding.
-            BridgeLane lane = interactive ? BridgeLane.Interactive : BridgeLane.Data;
             if (SphinxEstimate.ForwardPackets(messageLength, surbs) > SphinxEstimate.ForwardPackets(messageLength, 0))
             {
                 if (!interactive && await transport.HasRoomAsync(BridgeLane.Surbs, lifetime).ConfigureAwait(false))

@@ -20,7 +20,7 @@ namespace Smolmix.Benchmarks;
 /// </summary>
 public static class DevnetPathBenchmark
 {
-    private const string Usage = "devnet-path [--preset instant|nym|all (all)] [--instant-mib N (16)] [--nym-mib N (4)] [--samples N (20)] [--seed N (1)] [--path-model true|false] [--bundle N] [--flush-ms N] [--queue-limit N] [--queue-poll-ms N] [--exit-buffer-ms N] [--surb-high N] [--trace] [--only-load] [--load down|up (down)]";
+    private const string Usage = "devnet-path [--preset instant|nym|all (all)] [--instant-mib N (16)] [--nym-mib N (4)] [--samples N (20)] [--seed N (1)] [--path-model true|false] [--bundle N] [--flush-ms N] [--queue-limit N] [--queue-poll-ms N] [--exit-buffer-ms N] [--surb-high N] [--trace] [--only-load] [--load down|up (down)] [--bidirectional]";
     private const byte Upload = (byte)'U';
     private const byte Download = (byte)'D';
     private const byte RequestResponse = (byte)'R';
@@ -32,7 +32,7 @@ public static class DevnetPathBenchmark
         string which = "all";
         int instantMib = 16, nymMib = 4, samples = 20, seed = 1;
         var tunnelOptions = new TunnelOptions();
-        bool trace = false, onlyLoad = false, loadUp = false;
+        bool trace = false, onlyLoad = false, loadUp = false, bidirectional = false;
         for (int i = 0; i < args.Length; i++)
         {
             string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -50,6 +50,7 @@ public static class DevnetPathBenchmark
                 "--queue-poll-ms" => int.TryParse(value, out int poll) && poll > 0 && Set(() => tunnelOptions.Bundling.NymClientQueuePollInterval = TimeSpan.FromMilliseconds(poll)),
                 "--exit-buffer-ms" => int.TryParse(value, out int buffer) && Set(() => tunnelOptions.ExitBufferTimeoutMs = buffer),
                 "--trace" => (trace = true) && Back(ref i),
+                "--bidirectional" => (bidirectional = true) && Back(ref i),
                 "--load" => value is "down" or "up" && Set(() => loadUp = value == "up"),
                 "--only-load" => (onlyLoad = true) && Back(ref i),
                 "--surb-high" => int.TryParse(value, out int high) && Set(() => tunnelOptions.Surbs.HighWatermark = high),
@@ -74,7 +75,7 @@ public static class DevnetPathBenchmark
 
         if (which is "nym" or "all")
         {
-            await RunNymAsync(host, tunnelOptions, nymMib, samples, seed, trace, onlyLoad, loadUp).ConfigureAwait(false);
+            await RunNymAsync(host, tunnelOptions, nymMib, samples, seed, trace, onlyLoad, loadUp, bidirectional).ConfigureAwait(false);
         }
 
         return 0;
@@ -103,7 +104,7 @@ public static class DevnetPathBenchmark
         Print($"instant: upload/download = {up.Rate / down.Rate:0.000} (goal >= 0.67)");
     }
 
-    private static async Task RunNymAsync(BenchHost host, TunnelOptions tunnelOptions, int mib, int samples, int seed, bool trace, bool onlyLoad, bool loadUp)
+    private static async Task RunNymAsync(BenchHost host, TunnelOptions tunnelOptions, int mib, int samples, int seed, bool trace, bool onlyLoad, bool loadUp, bool bidirectional)
     {
         await using Session s = await Session.StartAsync(DevnetPreset.Nym, host, tunnelOptions, seed).ConfigureAwait(false);
         MixnetOptions m = s.Mixnet;
@@ -122,6 +123,27 @@ public static class DevnetPathBenchmark
         List<double> quiet = await s.RoundTripsAsync(samples, CancellationToken.None).ConfigureAwait(false);
 
         long bytes = mib * 1024L * 1024;
+        if (bidirectional)
+        {
+            // A download while a bulk upload runs on another connection: the download's ACKs share the forward lanes.
+            using var stopUpload = new CancellationTokenSource();
+            Task upload = s.UploadUntilAsync(stopUpload.Token);
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            Task tracingBoth = trace ? TraceAsync(s, stopUpload.Token) : Task.CompletedTask;
+            Transfer both = await s.DownloadAsync(bytes).ConfigureAwait(false);
+            await stopUpload.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await upload.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
+            {
+            }
+
+            await tracingBoth.ConfigureAwait(false);
+            Print($"nym: {mib} MiB download during a bulk upload {both.Seconds:0.0} s = {both.Rate / 1000:0.0} kB/s = {both.Rate / downLimit:0.000} of the download limit {both.Counters}");
+        }
+
         if (onlyLoad)
         {
             goto Loaded;

@@ -90,6 +90,44 @@ public sealed class FairPacketQueueTests
     }
 
     [Fact]
+    public void AcknowledgementsAtFlowHeadsAreTakenOutOfOrder()
+    {
+        var queue = new FairPacketQueue(16);
+        Assert.True(queue.TryEnqueue(Tcp(1000, payload: 1000), 1040)); // an upload's data, first in fair order
+        Assert.True(queue.TryEnqueue(Tcp(1000, payload: 0), 40)); // an ACK behind it: not at a head
+        Assert.False(queue.HasAckAtHead);
+        Assert.False(queue.TryDequeueAck(out _, out _));
+
+        Assert.True(queue.TryEnqueue(Tcp(2000, payload: 0, marker: 1), 40)); // a download's ACKs
+        Assert.True(queue.TryEnqueue(Tcp(2000, payload: 0, marker: 2), 40));
+        Assert.True(queue.HasAckAtHead);
+        Assert.False(queue.HoldsOnlyAcks);
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.True(queue.TryDequeueAck(out byte[] ack, out int length));
+            Assert.Equal(40, length);
+            Assert.Equal(2000, BinaryPrimitives.ReadUInt16BigEndian(ack.AsSpan(20)));
+            ArrayPool<byte>.Shared.Return(ack);
+        }
+
+        Assert.False(queue.HasAckAtHead);
+        Assert.Equal(2, queue.Count);
+
+        // Fair order goes on with what is left: the data, then the ACK that was behind it.
+        Assert.True(queue.TryDequeue(out byte[] data, out int dataLength, out _, out bool dataIsAck));
+        Assert.Equal(1040, dataLength);
+        Assert.False(dataIsAck);
+        ArrayPool<byte>.Shared.Return(data);
+        Assert.True(queue.HoldsOnlyAcks);
+        Assert.True(queue.HasAckAtHead);
+        Assert.True(queue.TryDequeueAck(out byte[] last, out _));
+        ArrayPool<byte>.Shared.Return(last);
+        Assert.Equal(0, queue.Count);
+        Assert.False(queue.HoldsOnlyAcks);
+        Assert.False(queue.TryDequeue(out _, out _, out _));
+    }
+
+    [Fact]
     public async Task AFullQueueRefusesThenMakesRoom()
     {
         var queue = new FairPacketQueue(4);
@@ -128,11 +166,18 @@ public sealed class FairPacketQueueTests
     public async Task AnUrgentArrivalIsSignalled()
     {
         var queue = new FairPacketQueue(16);
+        Assert.True(queue.TryEnqueue(Tcp(1000, payload: 0), 40)); // a first bare ACK signals (it has a lane of its own)
         Task arrival = queue.UrgentArrival();
-        Assert.True(queue.TryEnqueue(Tcp(1000, payload: 0), 40)); // a bare ACK does not count
+        Assert.True(queue.TryEnqueue(Tcp(1000, payload: 0), 40)); // more bare ACKs do not
+        Assert.True(queue.TryEnqueue(Tcp(3000, payload: 0), 40));
         Assert.False(arrival.IsCompleted);
         Assert.True(queue.TryEnqueue(Tcp(2000, payload: 5), 45));
         await arrival.WaitAsync(Bound);
+
+        queue.Drain();
+        Task firstAck = queue.UrgentArrival();
+        Assert.True(queue.TryEnqueue(Tcp(1000, payload: 0), 40));
+        await firstAck.WaitAsync(Bound);
         queue.Drain();
     }
 

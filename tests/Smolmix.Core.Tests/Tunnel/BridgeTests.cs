@@ -102,10 +102,10 @@ public sealed class BridgeTests
         var time = new FakeTimeProvider();
         using var metrics = new TunnelMetrics(null);
         await using var device = NewDevice(time, metrics, new BundlingOptions { FlushDelay = TimeSpan.Zero });
-        var transport = new FakeTransport(time) { RoomFor = lane => lane != BridgeLane.Data };
+        var transport = new FakeTransport(time) { RoomFor = lane => lane is not (BridgeLane.Data or BridgeLane.Acks) };
         device.Attach(transport);
 
-        // Bare ACKs of a download wait for the data lane, which stays full.
+        // Bare ACKs of a download wait for their lane, which stays full.
         for (int i = 0; i < 5; i++)
         {
             await device.WriteAsync(TcpPacket(4000, payload: 0));
@@ -121,6 +121,70 @@ public sealed class BridgeTests
         Assert.Contains(packets, p => System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(p.Span.Slice(20)) == 5000);
         Assert.True(transport.Lanes.TryDequeue(out BridgeLane sentOn));
         Assert.Equal(BridgeLane.Interactive, sentOn);
+    }
+
+    [Fact]
+    public async Task AcknowledgementsTakeTheirOwnLaneWhileAnUploadFillsTheDataLane()
+    {
+        var time = new FakeTimeProvider();
+        using var metrics = new TunnelMetrics(null);
+        await using var device = NewDevice(time, metrics, new BundlingOptions { FlushDelay = TimeSpan.Zero });
+        var dataLane = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var transport = new FakeTransport(time) { RoomFor = lane => lane != BridgeLane.Data || dataLane.Task.IsCompleted };
+        device.Attach(transport);
+
+        // An upload's backlog (more than a sparse flow's bytes) waits for the full data lane.
+        for (int i = 0; i < 6; i++)
+        {
+            await device.WriteAsync(TcpPacket(4000, payload: 1000));
+        }
+
+        Assert.Equal(0, transport.Sent.Reader.Count);
+
+        // A download's bare ACKs do not wait behind it: they leave together, on the ACK lane, without the data.
+        for (int i = 0; i < 3; i++)
+        {
+            await device.WriteAsync(TcpPacket(5000, payload: 0));
+        }
+
+        // (The upload's first packet may already have left: alone in the queue it looked like a request.)
+        int acks = 0, data = 0;
+        using var timeout = new CancellationTokenSource(Bound);
+        while (acks < 3)
+        {
+            (byte[] bundle, _) = await transport.Sent.Reader.ReadAsync(timeout.Token);
+            Assert.True(transport.Lanes.TryDequeue(out BridgeLane lane));
+            List<ReadOnlyMemory<byte>> packets = PacketBundle.Decode(bundle);
+            if (packets.Any(p => p.Length == 40))
+            {
+                Assert.Equal(BridgeLane.Acks, lane);
+                Assert.All(packets, p => Assert.Equal(5000, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(p.Span.Slice(20))));
+                acks += packets.Count;
+            }
+            else
+            {
+                data += packets.Count;
+            }
+        }
+
+        Assert.True(data <= 1, $"{data} upload packets left while the data lane was full");
+
+        // Once the data lane has room the upload goes on, on the data lane.
+        dataLane.SetResult();
+        while (data < 6)
+        {
+            if (transport.Sent.Reader.TryRead(out (byte[] Bundle, int Surbs) message))
+            {
+                Assert.True(transport.Lanes.TryDequeue(out BridgeLane lane));
+                Assert.Equal(BridgeLane.Data, lane);
+                Assert.All(PacketBundle.Decode(message.Bundle), p => Assert.Equal(1040, p.Length));
+                data += PacketBundle.Decode(message.Bundle).Count;
+                continue;
+            }
+
+            time.Advance(new BundlingOptions().NymClientQueuePollInterval); // the bridge polls a full lane
+            await Task.Delay(5, timeout.Token);
+        }
     }
 
     [Fact]
