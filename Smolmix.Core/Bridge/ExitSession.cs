@@ -173,7 +173,9 @@ internal sealed class ExitSession : IBridgeTransport, IAsyncDisposable
     public async ValueTask SendBundleAsync(ReadOnlyMemory<byte> bundle, int replySurbs, BridgeLane lane, CancellationToken cancellationToken)
     {
         Liveness.OnSent();
-        await Session.SendBundleAsync(bundle, (uint)replySurbs, LaneId(lane), cancellationToken).ConfigureAwait(false);
+        ulong id = LaneId(lane);
+        await Session.SendBundleAsync(bundle, (uint)replySurbs, id, cancellationToken).ConfigureAwait(false);
+        _connection.NoteQueued(id, SphinxEstimate.ForwardPackets(DataMessageLength(bundle.Length), replySurbs));
         Surbs.RecordSent(replySurbs);
     }
 

@@ -25,7 +25,18 @@ internal sealed class FairPacketQueue
     /// <summary>A new flow with fewer bytes than this queued is sparse (a request, not the start of a burst).</summary>
     public const int SparseBytes = 2 * Quantum;
 
+    /// <summary>
+    /// How long a flow that sent a burst is remembered after its queue empties: it comes back on the old list, not
+    /// as a sparse flow. An upload fed by its acknowledgements empties its queue between bursts; without a
+    /// memory each burst's first packets would count as a request.
+    /// </summary>
+    public static readonly TimeSpan BulkMemory = TimeSpan.FromSeconds(2);
+
+    private const int RecentBulkPruneAt = 64;
+
     private readonly int _capacity;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<int, long> _recentBulk = [];
     private readonly Lock _gate = new();
     private readonly Dictionary<int, Flow> _flows = [];
     private readonly Queue<Flow> _newFlows = new();
@@ -38,10 +49,11 @@ internal sealed class FairPacketQueue
     private bool _completed;
 
     /// <summary>Creates a queue holding at most <paramref name="capacity"/> packets.</summary>
-    public FairPacketQueue(int capacity)
+    public FairPacketQueue(int capacity, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _capacity = capacity;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>Packets queued.</summary>
@@ -131,7 +143,14 @@ internal sealed class FairPacketQueue
             flow.Packets.Enqueue(new Entry(buffer, length, pureAck));
             flow.Bytes += length;
             TaskCompletionSource? urgent = null;
-            if (flow.List == FlowList.None)
+            if (flow.List == FlowList.None && RecentlyBulk(key))
+            {
+                flow.List = FlowList.Old;
+                flow.Deficit = Quantum;
+                flow.Key = key;
+                _oldFlows.Enqueue(flow);
+            }
+            else if (flow.List == FlowList.None)
             {
                 flow.List = FlowList.New;
                 flow.Deficit = Quantum;
@@ -213,6 +232,7 @@ internal sealed class FairPacketQueue
                     {
                         flow.List = FlowList.None;
                         _flows.Remove(flow.Key);
+                        RememberIfBulk(flow);
                     }
 
                     continue;
@@ -221,6 +241,7 @@ internal sealed class FairPacketQueue
                 bool sparse = ReferenceEquals(list, _newFlows) && flow.Bytes < SparseBytes;
                 flow.Deficit -= entry.Length;
                 flow.Bytes -= entry.Length;
+                flow.Dequeued += entry.Length;
                 _count--;
                 if (entry.PureAck)
                 {
@@ -485,9 +506,56 @@ internal sealed class FairPacketQueue
 
     private readonly record struct Entry(byte[] Buffer, int Length, bool PureAck);
 
+    // Caller holds the lock.
+    private bool RecentlyBulk(int key)
+    {
+        if (!_recentBulk.TryGetValue(key, out long since))
+        {
+            return false;
+        }
+
+        if (_time.GetElapsedTime(since) < BulkMemory)
+        {
+            return true;
+        }
+
+        _recentBulk.Remove(key);
+        return false;
+    }
+
+    // Caller holds the lock. Bounded: past RecentBulkPruneAt entries the expired ones go.
+    private void RememberIfBulk(Flow flow)
+    {
+        if (flow.Dequeued < SparseBytes)
+        {
+            return;
+        }
+
+        if (_recentBulk.Count >= RecentBulkPruneAt)
+        {
+            foreach ((int key, long since) in _recentBulk)
+            {
+                if (_time.GetElapsedTime(since) >= BulkMemory)
+                {
+                    _recentBulk.Remove(key);
+                }
+            }
+
+            if (_recentBulk.Count >= RecentBulkPruneAt)
+            {
+                return; // more than RecentBulkPruneAt bulk flows within BulkMemory: forget this one
+            }
+        }
+
+        _recentBulk[flow.Key] = _time.GetTimestamp();
+    }
+
     private sealed class Flow
     {
         public Queue<Entry> Packets { get; } = new();
+
+        /// <summary>Bytes taken from this flow since it last became active.</summary>
+        public int Dequeued { get; set; }
 
         public int Deficit { get; set; }
 

@@ -51,7 +51,7 @@ internal sealed class NymBridgeDevice : IPacketDevice
         _time = time;
         _logger = logger;
         _echoIdentifier = (ushort)RandomNumberGenerator.GetInt32(1, 65536);
-        _outgoing = new FairPacketQueue(options.QueueCapacity);
+        _outgoing = new FairPacketQueue(options.QueueCapacity, time);
         _incoming = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(IncomingCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,

@@ -246,8 +246,21 @@ internal sealed class NymClientConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>The queue length nym-client last reported for a lane, if any.</summary>
+    /// <summary>The queue length nym-client last reported for a lane (plus what was noted since), if any.</summary>
     public bool TryGetLastLaneQueueLength(ulong connectionId, out ulong queueLength) => _laneQueueLengths.TryGetValue(connectionId, out queueLength);
+
+    /// <summary>
+    /// Adds <paramref name="packets"/> to the length last seen for a lane, for a message just sent on it: nym-client
+    /// reports the new length only later, and a sender that trusted the old one could queue several long messages
+    /// over its limit in the meantime. The next report replaces the estimate.
+    /// </summary>
+    public void NoteQueued(ulong connectionId, int packets)
+    {
+        if (connectionId != 0 && packets > 0)
+        {
+            _laneQueueLengths.AddOrUpdate(connectionId, (ulong)packets, (_, known) => known + (ulong)packets);
+        }
+    }
 
     /// <summary>Closes the WebSocket (bounded by <see cref="NymClientConnectionOptions.CloseTimeout"/>) and stops receiving.</summary>
     public async ValueTask DisposeAsync()

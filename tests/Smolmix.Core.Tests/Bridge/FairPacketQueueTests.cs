@@ -128,6 +128,50 @@ public sealed class FairPacketQueueTests
     }
 
     [Fact]
+    public void ABulkFlowWhoseQueueEmptiedIsNotARequestWhenItComesBack()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var queue = new FairPacketQueue(64, time);
+
+        // An upload's burst leaves (the send loop takes it all), the flow's queue empties and the flow is retired.
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(queue.TryEnqueue(Tcp(1000, payload: 1000), 1040));
+        }
+
+        DequeueAll(queue);
+
+        // Its next burst, fed by the next acknowledgement, starts with one packet: not a request.
+        Assert.True(queue.TryEnqueue(Tcp(1000, payload: 1000), 1040));
+        Assert.False(queue.NextIsUrgent);
+        Assert.True(queue.TryDequeue(out byte[] packet, out _, out bool urgent));
+        Assert.False(urgent);
+        ArrayPool<byte>.Shared.Return(packet);
+        DequeueAll(queue);
+
+        // A flow that only ever sent a small request stays sparse.
+        Assert.True(queue.TryEnqueue(Tcp(2000, payload: 100), 140));
+        DequeueAll(queue);
+        Assert.True(queue.TryEnqueue(Tcp(2000, payload: 100), 140));
+        Assert.True(queue.NextIsUrgent);
+        DequeueAll(queue);
+
+        // After the memory the bulk flow is new again.
+        time.Advance(FairPacketQueue.BulkMemory);
+        Assert.True(queue.TryEnqueue(Tcp(1000, payload: 100), 140));
+        Assert.True(queue.NextIsUrgent);
+        queue.Drain();
+
+        static void DequeueAll(FairPacketQueue queue)
+        {
+            while (queue.TryDequeue(out byte[] buffer, out _, out _))
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    [Fact]
     public async Task AFullQueueRefusesThenMakesRoom()
     {
         var queue = new FairPacketQueue(4);
