@@ -75,20 +75,7 @@ internal sealed class FairPacketQueue
         {
             lock (_gate)
             {
-                if (_pureAcks == 0)
-                {
-                    return false;
-                }
-
-                foreach (Flow flow in _flows.Values)
-                {
-                    if (flow.Packets.TryPeek(out Entry head) && head.PureAck)
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
+                return AckHeadLocked() is not null;
             }
         }
     }
@@ -239,21 +226,7 @@ internal sealed class FairPacketQueue
                 }
 
                 bool sparse = ReferenceEquals(list, _newFlows) && flow.Bytes < SparseBytes;
-                flow.Deficit -= entry.Length;
-                flow.Bytes -= entry.Length;
-                flow.Dequeued += entry.Length;
-                _count--;
-                if (entry.PureAck)
-                {
-                    _pureAcks--;
-                }
-
-                if (_count < _capacity && _writable is not null)
-                {
-                    wake = _writable;
-                    _writable = null;
-                }
-
+                wake = TookLocked(flow, entry);
                 buffer = entry.Buffer;
                 length = entry.Length;
                 urgent = sparse && !entry.PureAck;
@@ -277,31 +250,15 @@ internal sealed class FairPacketQueue
         length = 0;
         lock (_gate)
         {
-            if (_pureAcks == 0)
+            if (AckHeadLocked() is not { } flow)
             {
                 return false;
             }
 
-            foreach (Flow flow in _flows.Values)
-            {
-                if (flow.Packets.TryPeek(out Entry head) && head.PureAck)
-                {
-                    flow.Packets.Dequeue();
-                    flow.Bytes -= head.Length;
-                    flow.Deficit -= head.Length;
-                    _count--;
-                    _pureAcks--;
-                    if (_count < _capacity && _writable is not null)
-                    {
-                        wake = _writable;
-                        _writable = null;
-                    }
-
-                    buffer = head.Buffer;
-                    length = head.Length;
-                    break;
-                }
-            }
+            Entry head = flow.Packets.Dequeue();
+            wake = TookLocked(flow, head);
+            buffer = head.Buffer;
+            length = head.Length;
         }
 
         wake?.TrySetResult();
@@ -505,6 +462,47 @@ internal sealed class FairPacketQueue
     }
 
     private readonly record struct Entry(byte[] Buffer, int Length, bool PureAck);
+
+    // Caller holds the lock and has just taken entry from flow: the accounts, and a writer to wake if there is room now.
+    private TaskCompletionSource? TookLocked(Flow flow, Entry entry)
+    {
+        flow.Deficit -= entry.Length;
+        flow.Bytes -= entry.Length;
+        flow.Dequeued += entry.Length;
+        _count--;
+        if (entry.PureAck)
+        {
+            _pureAcks--;
+        }
+
+        TaskCompletionSource? writable = null;
+        if (_count < _capacity && _writable is not null)
+        {
+            writable = _writable;
+            _writable = null;
+        }
+
+        return writable;
+    }
+
+    // Caller holds the lock. A flow whose next packet is a bare ACK, or null.
+    private Flow? AckHeadLocked()
+    {
+        if (_pureAcks == 0)
+        {
+            return null;
+        }
+
+        foreach (Flow flow in _flows.Values)
+        {
+            if (flow.Packets.TryPeek(out Entry head) && head.PureAck)
+            {
+                return flow;
+            }
+        }
+
+        return null;
+    }
 
     // Caller holds the lock.
     private bool RecentlyBulk(int key)
