@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace Smolmix.Wire;
@@ -6,45 +7,58 @@ namespace Smolmix.Wire;
 /// <summary>The Internet checksum (RFC 1071): ones' complement sum of 16-bit big-endian words.</summary>
 internal static class InternetChecksum
 {
+    // 16-bit words summed into the SIMD lanes before they are emptied: a lane gets at most 2 × 65,535 per step.
+    private const int ChunkWords = 32 * 1024;
+
     /// <summary>Adds <paramref name="data"/> to a running (unfolded) sum. Odd lengths are padded with a zero byte.</summary>
     /// <remarks>
-    /// The ones' complement sum is independent of byte order (RFC 1071 §2(B)), so the bulk is summed as
-    /// native 64-bit words with end-around carry, folded to 16 bits and byte-swapped once at the end.
+    /// The ones' complement sum is independent of byte order (RFC 1071 §2(B)), so the bulk is summed as native
+    /// 16-bit words — widened into 32-bit SIMD lanes where the hardware has them (the checksum was a third of the
+    /// stack's CPU time in memory) — folded to 16 bits and byte-swapped once at the end.
     /// </remarks>
     public static ulong Add(ReadOnlySpan<byte> data, ulong sum = 0)
     {
+        ReadOnlySpan<ushort> words = MemoryMarshal.Cast<byte, ushort>(data);
         ulong acc = 0;
-        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data);
-        foreach (ulong w in words)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            acc += w;
-            if (acc < w)
+            int step = Vector<ushort>.Count;
+            while (i + step <= words.Length)
             {
-                acc++; // end-around carry
+                // A lane takes two words per step; emptying the lanes every ChunkWords words keeps them below 2^32.
+                int chunkEnd = Math.Min(words.Length, i + ChunkWords);
+                Vector<uint> lanes = Vector<uint>.Zero;
+                for (; i + step <= chunkEnd; i += step)
+                {
+                    Vector.Widen(new Vector<ushort>(words[i..]), out Vector<uint> low, out Vector<uint> high);
+                    lanes += low + high;
+                }
+
+                for (int k = 0; k < Vector<uint>.Count; k++)
+                {
+                    acc += lanes[k];
+                }
             }
         }
-        int i = words.Length * 8;
-        ulong tail = 0;
-        for (; i + 1 < data.Length; i += 2)
+
+        for (; i < words.Length; i++)
         {
-            tail += MemoryMarshal.Read<ushort>(data[i..]);
+            acc += words[i];
         }
-        acc += tail;
-        if (acc < tail)
-        {
-            acc++;
-        }
-        // Fold 64 -> 16 bits in native order, then convert to network order.
+
+        // Fold 64 -> 16 bits in native order (end-around carry), then convert to network order.
         acc = (acc & 0xFFFFFFFF) + (acc >> 32);
         acc = (acc & 0xFFFF) + (acc >> 16);
         acc = (acc & 0xFFFF) + (acc >> 16);
         acc = (acc & 0xFFFF) + (acc >> 16);
         ushort folded = (ushort)acc;
         sum += BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(folded) : folded;
-        if (i < data.Length)
+        if ((data.Length & 1) != 0)
         {
-            sum += (ulong)(data[i] << 8);
+            sum += (ulong)(data[^1] << 8);
         }
+
         return sum;
     }
 
