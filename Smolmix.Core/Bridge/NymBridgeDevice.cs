@@ -474,10 +474,11 @@ internal sealed class NymBridgeDevice : IPacketDevice
         int surbs = transport.Surbs.Choose(messageLength);
         try
         {
-            // SURBs beyond the message's padding make it longer: such a message goes on its own lane, so the
-            // data and interactive lanes only hold messages of one packet per bundle. The loop never waits
-            // for that lane (a request would wait behind it): while it is full, and always for an
-            // interactive message, the message keeps only the SURBs that ride free in its padding.
+            // SURBs beyond the message's padding make it longer: such a message goes on its own lane, so a
+            // request's or an ACK's message never grows past its one payload, and bulk data only by its own
+            // packets. The loop never waits for that lane (a request would wait behind it): while it is full,
+            // and always for an interactive message, the message keeps only the SURBs that ride free in its
+            // padding.
             if (SphinxEstimate.ForwardPackets(messageLength, surbs) > SphinxEstimate.ForwardPackets(messageLength, 0))
             {
                 if (!interactive && await transport.HasRoomAsync(BridgeLane.Surbs, lifetime).ConfigureAwait(false))

@@ -131,15 +131,7 @@ public static class DevnetPathBenchmark
             await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             Task tracingBoth = trace ? TraceAsync(s, stopUpload.Token) : Task.CompletedTask;
             Transfer both = await s.DownloadAsync(bytes).ConfigureAwait(false);
-            await stopUpload.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await upload.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
-            {
-            }
-
+            await StopBulkAsync(stopUpload, upload).ConfigureAwait(false);
             await tracingBoth.ConfigureAwait(false);
             Print($"nym: {mib} MiB download during a bulk upload {both.Seconds:0.0} s = {both.Rate / 1000:0.0} kB/s = {both.Rate / downLimit:0.000} of the download limit {both.Counters}");
         }
@@ -170,6 +162,16 @@ public static class DevnetPathBenchmark
         Task bulk = loadUp ? s.UploadUntilAsync(stop.Token) : s.DownloadUntilAsync(stop.Token);
         await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         List<double> loaded = await s.RoundTripsAsync(samples, CancellationToken.None).ConfigureAwait(false);
+        await StopBulkAsync(stop, bulk).ConfigureAwait(false);
+        await tracing.ConfigureAwait(false);
+        double q50 = Percentile(quiet, 0.5), q90 = Percentile(quiet, 0.9), l50 = Percentile(loaded, 0.5), l90 = Percentile(loaded, 0.9);
+        Print($"nym: 1 KiB request/response, n={samples}: quiet p50 {q50:0} ms p90 {q90:0} ms; under a bulk {(loadUp ? "upload" : "download")} p50 {l50:0} ms p90 {l90:0} ms; "
+            + $"ratio p50 {l50 / q50:0.00} p90 {l90 / q90:0.00} (goal <= 1.5)");
+    }
+
+    /// <summary>Cancels a bulk transfer that runs until cancelled and waits for it (its cancellation and the aborted connection are expected).</summary>
+    private static async Task StopBulkAsync(CancellationTokenSource stop, Task bulk)
+    {
         await stop.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -178,11 +180,6 @@ public static class DevnetPathBenchmark
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
         {
         }
-
-        await tracing.ConfigureAwait(false);
-        double q50 = Percentile(quiet, 0.5), q90 = Percentile(quiet, 0.9), l50 = Percentile(loaded, 0.5), l90 = Percentile(loaded, 0.9);
-        Print($"nym: 1 KiB request/response, n={samples}: quiet p50 {q50:0} ms p90 {q90:0} ms; under a bulk {(loadUp ? "upload" : "download")} p50 {l50:0} ms p90 {l90:0} ms; "
-            + $"ratio p50 {l50 / q50:0.00} p90 {l90 / q90:0.00} (goal <= 1.5)");
     }
 
     /// <summary>Diagnostics: once a second, the Devnet's reply queue and both stacks' busy connections.</summary>
